@@ -1,0 +1,350 @@
+"""A letter's lines in, a `Document` with every §1 field out.
+
+The letter is read the way a clerk reads it: a title line, a header of labelled fields
+with the contact block at its right, then labelled sections (主旨, 說明, 辦法, 正本, 副本)
+whose unlabelled lines continue the section above them, and a signature. A field that
+was not printed stays `None`; a value found by a weaker rule carries a lower confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from statistics import median
+
+from extractors import glossary as g
+from extractors.dates import find_dates, find_deadline, parse_date, parse_meeting_time, to_iso
+from extractors.doc_numbers import find_doc_numbers, normalize_doc_number
+from extractors.noise import read_receipt, split_noise
+from extractors.numbering import item_texts, join_text, parse_items
+from extractors.parties import split_parties, split_title_name
+from schemas.letter import Contact, DateMention, Document, Item
+from schemas.page import Line
+
+# Sections whose unlabelled following lines continue them.
+_CONTINUED = {
+    "attachments", "subject", "explanation", "measures", "cc_main", "cc_copy", "recipient",
+    "meeting_place", "attendees", "observers", "notes", "contact.address", "security",
+}
+_ITEM_SECTIONS = {"explanation", "measures", "notes"}
+_RIGHT_COLUMN = 0.45  # share of the page width where the contact column starts
+
+TITLE_RE = re.compile(r"^(?P<sender>.+?)\s*(?P<type>" + "|".join(g.DOC_TYPES) + r")\s*$")
+_INLINE_LABEL = re.compile(
+    r"\s+(?=(?:" + "|".join(g.label_pattern(v) for v in g.CONTACT_LABELS.values()) + r")\s*[:：])",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _Section:
+    key: str
+    lines: list[str] = field(default_factory=list)
+    line_objs: list[Line] = field(default_factory=list)
+
+
+@dataclass
+class _Reader:
+    """State of the walk over a letter's lines."""
+
+    page_width: float
+    sections: dict[str, _Section] = field(default_factory=dict)
+    current_left: str | None = None
+    current_right: str | None = None
+    body_started: bool = False
+    cc_seen: bool = False
+    signature: list[Line] = field(default_factory=list)
+
+    def open(self, key: str, first: str, line: Line, right: bool) -> None:
+        section = self.sections.get(key)
+        if section is None:
+            section = self.sections[key] = _Section(key)
+        if first.strip():
+            section.lines.append(first.strip())
+            section.line_objs.append(line)
+        if right:
+            self.current_right = key
+        else:
+            self.current_left = key
+
+    def extend(self, text: str, line: Line, right: bool) -> bool:
+        key = self.current_right if right else self.current_left
+        if key is None or key not in _CONTINUED:
+            return False
+        section = self.sections[key]
+        section.lines.append(text.strip())
+        section.line_objs.append(line)
+        return True
+
+    def text(self, key: str) -> str | None:
+        section = self.sections.get(key)
+        if section is None:
+            return None
+        joined = ""
+        for part in section.lines:
+            joined = join_text(joined, part)
+        return joined.strip() or None
+
+
+def _match_label(text: str, tables: list[list[tuple[str, re.Pattern[str]]]]) -> tuple[str, str] | None:
+    for table in tables:
+        for key, pattern in table:
+            m = pattern.match(text)
+            if m:
+                return key, text[m.end() :]
+    return None
+
+
+def find_title(lines: list[Line]) -> tuple[str | None, str | None, float]:
+    """(sender, doc_type, confidence) from the title line: the largest text ending in a 文別."""
+    header_end = len(lines)
+    for i, line in enumerate(lines):
+        if _match_label(line.text, [g.HEADER_RES, g.BODY_RES]):
+            header_end = i
+            break
+    candidates = [ln for ln in lines[:header_end] if TITLE_RE.match(ln.text.strip())]
+    if not candidates:
+        return None, None, 0.0
+    best = max(candidates, key=lambda ln: ln.size)
+    m = TITLE_RE.match(best.text.strip())
+    assert m is not None
+    sender = re.sub(r"\s+", "", m.group("sender"))
+    sizes = [ln.size for ln in lines]
+    conf = 0.95 if sizes and best.size >= max(sizes) - 0.5 else 0.7
+    return sender, m.group("type"), conf
+
+
+def _contact_parts(text: str) -> list[str]:
+    """A contact line may hold two fields (`承辦人：王小明　電話：02-…`)."""
+    return [p for p in _INLINE_LABEL.split(text) if p.strip()]
+
+
+def _body_size(lines: list[Line]) -> float:
+    sizes = [ln.size for ln in lines if len(ln.text) > 12]
+    return median(sizes) if sizes else (median([ln.size for ln in lines]) if lines else 12.0)
+
+
+def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float) -> Document:
+    split = split_noise(lines)
+    text_lines = split.text_lines
+    sender, doc_type, title_conf = find_title(text_lines)
+    is_meeting = doc_type is not None and "通知單" in doc_type
+    body_size = _body_size(text_lines)
+    reader = _Reader(page_width)
+    tables = [g.HEADER_RES, g.BODY_RES, *([g.MEETING_RES] if is_meeting else [])]
+    title_line_seen = False
+
+    for line in text_lines:
+        text = line.text.strip()
+        right = line.x0 > _RIGHT_COLUMN * page_width and not reader.body_started
+        if not title_line_seen and sender and TITLE_RE.match(text) and re.sub(r"\s+", "", text).startswith(sender):
+            title_line_seen = True
+            continue
+        contact_hit = _match_label(text, [g.CONTACT_RES]) if not reader.body_started else None
+        if contact_hit and (right or not _match_label(text, tables)):
+            for part in _contact_parts(text):
+                hit = _match_label(part, [g.CONTACT_RES])
+                if hit:
+                    reader.open("contact." + hit[0], hit[1], line, right=True)
+            continue
+        hit = _match_label(text, tables)
+        if hit:
+            key, rest = hit
+            if key in ("subject", "explanation", "measures", "cc_main", "cc_copy") or is_meeting and key in (
+                "subject", "notes", "attendees", "observers",
+            ):
+                reader.body_started = True
+            if key in ("cc_main", "cc_copy"):
+                reader.cc_seen = True
+            if key == "subject" and "subject" in reader.sections:
+                # 開會通知單 may print 主旨 and 開會事由; the first wins
+                key = "subject_extra"
+            reader.open(key, rest, line, right=False)
+            continue
+        if reader.body_started and _is_signature(line, reader, body_size, page_width):
+            reader.signature.append(line)
+            continue
+        if reader.signature and reader.cc_seen:
+            # after the signature only stray lines remain
+            continue
+        reader.extend(text, line, right)
+
+    doc = Document(kind="letter", pages=list(pages), sender=sender, doc_type=doc_type)
+    conf: dict[str, float] = {}
+    if sender:
+        conf["sender"] = title_conf
+        conf["doc_type"] = title_conf
+    _fill_header(doc, reader, conf)
+    _fill_contact(doc, reader, conf)
+    _fill_body(doc, reader, conf, is_meeting)
+    year = int(doc.issue_date[:4]) if doc.issue_date else None
+    doc.received = read_receipt(split.stamp_lines, year)
+    if doc.received:
+        conf["received"] = 0.9
+    _fill_derived(doc, reader, conf, year)
+    doc.confidence = conf
+    return doc
+
+
+def _is_signature(line: Line, reader: _Reader, body_size: float, page_width: float) -> bool:
+    """The 署名: larger than the body, or set to the right, short, without a label."""
+    text = line.text.strip()
+    compact = re.sub(r"\s+", "", text)
+    if not compact or len(compact) > 30 or re.search(r"[:：，。；]", text):
+        return False
+    if re.search(r"[、]", text):
+        return False
+    bigger = line.size >= 1.2 * body_size
+    to_right = line.x0 > 0.33 * page_width
+    if reader.signature:
+        return bigger or to_right
+    return bigger and (reader.cc_seen or to_right)
+
+
+def _fill_header(doc: Document, reader: _Reader, conf: dict[str, float]) -> None:
+    doc.file_code = reader.text("file_code")
+    doc.retention = reader.text("retention")
+    doc.recipient = reader.text("recipient")
+    for key in ("file_code", "retention", "recipient"):
+        if getattr(doc, key):
+            conf[key] = 0.95
+    raw_date = reader.text("issue_date")
+    if raw_date:
+        parsed = parse_date(raw_date)
+        if parsed is None:
+            found = find_dates(raw_date)
+            parsed = found[0].date if found else None
+        if parsed:
+            doc.issue_date = to_iso(parsed)
+            conf["issue_date"] = 0.98
+    raw_number = reader.text("doc_number")
+    if raw_number:
+        found_numbers = find_doc_numbers(raw_number)
+        if found_numbers:
+            doc.doc_number = found_numbers[0].normalized
+            conf["doc_number"] = 0.98
+        else:
+            doc.doc_number = normalize_doc_number(raw_number)
+            conf["doc_number"] = 0.5
+    speed = reader.text("speed")
+    if speed:
+        compact = re.sub(r"\s+", "", speed)
+        known = next((s for s in g.SPEEDS if compact.startswith(s)), None)
+        doc.speed = known or compact
+        conf["speed"] = 0.98 if known else 0.4
+    security = reader.text("security")
+    if security:
+        doc.security = security
+        conf["security"] = 0.9 if any(security.startswith(s) for s in g.SECURITY_LEVELS) else 0.5
+    attachments = reader.text("attachments")
+    if attachments:
+        doc.attachments = attachments
+        conf["attachments"] = 0.9
+
+
+def _fill_contact(doc: Document, reader: _Reader, conf: dict[str, float]) -> None:
+    contact = Contact(
+        address=reader.text("contact.address"),
+        phone=reader.text("contact.phone"),
+        fax=reader.text("contact.fax"),
+        email=reader.text("contact.email"),
+    )
+    raw_name = reader.text("contact.name")
+    if raw_name:
+        contact.title, contact.name = split_title_name(raw_name)
+    if contact.email:
+        contact.email = re.sub(r"\s+", "", contact.email)
+    if any(v is not None for v in contact.model_dump().values()):
+        doc.contact = contact
+        conf["contact"] = 0.9
+
+
+def _items(reader: _Reader, key: str) -> list[Item] | None:
+    section = reader.sections.get(key)
+    if section is None or not section.lines:
+        return None
+    return parse_items(section.lines) or None
+
+
+def _fill_body(doc: Document, reader: _Reader, conf: dict[str, float], is_meeting: bool) -> None:
+    doc.subject = reader.text("subject") or reader.text("subject_extra")
+    if doc.subject:
+        conf["subject"] = 0.95
+    doc.explanation = _items(reader, "explanation")
+    doc.measures = _items(reader, "measures")
+    for key in ("explanation", "measures"):
+        if getattr(doc, key):
+            conf[key] = 0.9
+    cc_main, flagged_main = split_parties(reader.text("cc_main"))
+    cc_copy, flagged_copy = split_parties(reader.text("cc_copy"))
+    if is_meeting:
+        doc.attendees, flagged_a = split_parties(reader.text("attendees"))
+        doc.observers, flagged_o = split_parties(reader.text("observers"))
+        combined = [*(doc.attendees or []), *(doc.observers or []), *(cc_main or [])]
+        cc_main = combined or None
+        flagged_main = [*flagged_a, *flagged_o, *flagged_main]
+        doc.notes = _items(reader, "notes")
+        doc.meeting_place = reader.text("meeting_place")
+        chair = reader.text("chair")
+        doc.chair = chair
+        raw_time = reader.text("meeting_time")
+        if raw_time:
+            when = parse_meeting_time(raw_time)
+            if when:
+                doc.meeting_time = when.isoformat(timespec="minutes")
+                conf["meeting_time"] = 0.9
+        for key in ("attendees", "observers", "notes", "meeting_place", "chair"):
+            if getattr(doc, key):
+                conf[key] = 0.9
+    doc.cc_main, doc.cc_copy = cc_main, cc_copy
+    flagged = [*flagged_main, *flagged_copy]
+    doc.cc_with_attachments = flagged or None
+    for key in ("cc_main", "cc_copy"):
+        if getattr(doc, key):
+            conf[key] = 0.9
+    if reader.signature:
+        doc.signatory = " ".join(re.sub(r"\*+", "", ln.text).strip() for ln in reader.signature)
+        conf["signatory"] = 0.75
+
+
+def _own_text(doc: Document, reader: _Reader) -> list[str]:
+    """The document's own prose, in reading order: where dates and citations are searched."""
+    parts: list[str] = []
+    raw_date = reader.text("issue_date")
+    if raw_date:
+        parts.append(raw_date)
+    for key in ("attachments", "subject"):
+        value = getattr(doc, key)
+        if value:
+            parts.append(value)
+    if is_meeting_time := reader.text("meeting_time"):
+        parts.append(is_meeting_time)
+    for items in (doc.explanation, doc.measures, doc.notes):
+        if items:
+            parts.extend(item_texts(items))
+    return parts
+
+
+def _fill_derived(doc: Document, reader: _Reader, conf: dict[str, float], year: int | None) -> None:
+    texts = _own_text(doc, reader)
+    seen: set[str] = set()
+    own = doc.doc_number
+    for text in texts[1:] if reader.text("issue_date") else texts:
+        for mention in find_doc_numbers(text):
+            value = mention.normalized
+            if value != own and value not in seen:
+                seen.add(value)
+                doc.references.append(value)
+    if doc.references:
+        conf["references"] = 0.9
+    for text in texts:
+        for found in find_dates(text, year):
+            doc.dates.append(DateMention(text=found.text, date=to_iso(found.date)))
+    deadline = None
+    for text in texts[1:] if reader.text("issue_date") else texts:
+        deadline = find_deadline(text, year)
+        if deadline:
+            break
+    if deadline:
+        doc.deadline = to_iso(deadline)
+        conf["deadline"] = 0.8

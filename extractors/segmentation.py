@@ -1,0 +1,104 @@
+"""Split a PDF's pages into documents and tell letters from forms and everything else.
+
+A letter starts on a page that carries a letter header (發文日期/發文字號, or a title
+line ending in a 文別 followed by 受文者); a form starts on a page with a form header
+(表號, 編製機關) or with the 編製說明 of a form other than the current one. A letter
+ends with its 正本/副本: a later page that is more than a signature or the tail of the
+list belongs to something else (a brochure, an attachment).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extractors import glossary as g
+from extractors.form import find_form_title, form_title_key
+from extractors.letter import TITLE_RE
+from extractors.noise import split_noise
+from schemas.letter import DocumentKind
+from schemas.page import Page
+
+_LETTER_KEYS = {"issue_date", "doc_number"}
+
+
+@dataclass
+class Span:
+    kind: DocumentKind
+    first: int
+    last: int
+
+
+def _labels(page: Page) -> set[str]:
+    found: set[str] = set()
+    for line in page.lines:
+        for table in (g.HEADER_RES, g.BODY_RES, g.MEETING_RES):
+            for key, pattern in table:
+                if pattern.match(line.text):
+                    found.add(key)
+    return found
+
+
+def is_letter_start(page: Page) -> bool:
+    labels = _labels(page)
+    if labels & _LETTER_KEYS:
+        return True
+    has_title = any(TITLE_RE.match(ln.text.strip()) and len(ln.text) < 40 for ln in page.lines[:12])
+    return has_title and "recipient" in labels
+
+
+def is_form_start(page: Page) -> bool:
+    compact = [re.sub(r"\s+", "", ln.text) for ln in page.lines]
+    has_number = any(c.startswith("表號") for c in compact)
+    has_compiler = any(c.startswith("編製機關") for c in compact)
+    return has_number and has_compiler
+
+
+def _explanation_title(page: Page) -> str | None:
+    """The title of a 編製說明 page (`縣市藥政管理編製說明`)."""
+    for line in page.lines[:6]:
+        c = re.sub(r"\s+", "", line.text)
+        if c.endswith("編製說明") and len(c) > 4:
+            return form_title_key(c)
+    return None
+
+
+def _is_letter_tail(page: Page) -> bool:
+    """A page after 正本/副本 that holds only the list's tail and the signature."""
+    lines = split_noise(page.lines).text_lines
+    return len(lines) <= 3 and all(len(re.sub(r"\s+", "", ln.text)) <= 60 for ln in lines)
+
+
+def segment(pages: list[Page]) -> list[Span]:
+    spans: list[Span] = []
+    letter_closed = False
+    form_key: str | None = None
+    for page in pages:
+        if not page.lines:
+            if spans:
+                spans[-1].last = page.number
+            continue
+        current = spans[-1] if spans else None
+        if is_letter_start(page):
+            spans.append(Span("letter", page.number, page.number))
+            letter_closed = bool(_labels(page) & {"cc_main", "cc_copy"})
+            continue
+        if is_form_start(page):
+            spans.append(Span("form", page.number, page.number))
+            title = find_form_title(split_noise(page.lines).text_lines)
+            form_key = form_title_key(title) if title else None
+            continue
+        explained = _explanation_title(page)
+        if current and current.kind == "form" and explained and form_key and explained != form_key:
+            spans.append(Span("form", page.number, page.number))
+            form_key = explained
+            continue
+        if current and current.kind == "letter" and (not letter_closed or _is_letter_tail(page)):
+            current.last = page.number
+            letter_closed = letter_closed or bool(_labels(page) & {"cc_main", "cc_copy"})
+            continue
+        if current and current.kind in ("form", "other"):
+            current.last = page.number
+            continue
+        spans.append(Span("other", page.number, page.number))
+    return spans

@@ -1,0 +1,99 @@
+"""The `gongwen` command. Exit codes (GONGWEN.md §7): 0 success, 1 some inputs failed, 2 usage error."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pipeline.evaluate import evaluate
+from pipeline.extract import expand_paths, extract_file, public_json
+from schemas.letter import Document, FileResult
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Taiwanese official letters (公文): extract, evaluate.")
+
+
+def _summary_line(doc: Document) -> str:
+    pages = f"p.{doc.pages[0]}-{doc.pages[-1]}" if doc.pages else ""
+    if doc.kind == "letter":
+        return f"  {doc.kind:6} {pages:8} {doc.issue_date or '?':10} {doc.doc_number or '?'}  {doc.sender or '?'}: {(doc.subject or '')[:40]}"
+    if doc.kind == "form":
+        return f"  {doc.kind:6} {pages:8} {doc.form_number or '?'}  {doc.title or '?'}"
+    return f"  {doc.kind:6} {pages:8}"
+
+
+@app.command()
+def extract(
+    files: Annotated[list[Path], typer.Argument(help="PDF files or folders of PDFs")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the §7 JSON")] = False,
+) -> None:
+    """Extract every letter and form in each PDF."""
+    paths = expand_paths(files)
+    if not paths:
+        typer.echo("no PDF files given", err=True)
+        raise typer.Exit(2)
+    results: list[FileResult] = []
+    for path in paths:
+        result = extract_file(path)
+        results.append(result)
+        if not as_json:
+            if result.error:
+                typer.echo(f"{path}: ERROR {result.error}")
+            else:
+                typer.echo(f"{path}: {result.pages} pages, {len(result.documents)} documents")
+                for doc in result.documents:
+                    typer.echo(_summary_line(doc))
+    if as_json:
+        payload: Any = [public_json(r) for r in results]
+        if len(payload) == 1 and len(files) == 1 and not files[0].is_dir():
+            payload = payload[0]
+        json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    if any(r.error for r in results):
+        raise typer.Exit(1)
+
+
+@app.command("eval")
+def eval_cmd(
+    directory: Annotated[Path, typer.Argument(help="folder of PDFs with golden JSON beside them")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    failures: Annotated[int, typer.Option(help="how many failures to list")] = 50,
+    low_confidence: Annotated[bool, typer.Option("--low-confidence", help="list fields below 0.6 confidence")] = False,
+) -> None:
+    """Per-field accuracy against the golden JSON files in DIRECTORY."""
+    if not directory.is_dir():
+        typer.echo(f"not a directory: {directory}", err=True)
+        raise typer.Exit(2)
+    report = evaluate(directory)
+    if as_json:
+        json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return
+    right, total = report.total
+    typer.echo(f"{report.files} files, {report.documents} documents, {right}/{total} fields right ({report.accuracy():.2%})")
+    if report.non_empty[1]:
+        typer.echo(f"fields with a value in the golden: {report.non_empty[0]}/{report.non_empty[1]} "
+                   f"({report.non_empty[0] / report.non_empty[1]:.2%})")
+    typer.echo(f"{'field':24} {'right':>6} {'total':>6} {'acc':>8}")
+    for name, (ok, n) in sorted(report.per_field.items(), key=lambda kv: kv[1][0] / kv[1][1]):
+        typer.echo(f"{name:24} {ok:6} {n:6} {ok / n:8.2%}")
+    for err in report.errors:
+        typer.echo(f"ERROR {err}")
+    for f in report.failures[:failures]:
+        typer.echo(f"FAIL {f.file} doc {f.document} {f.field}\n  expected: {f.expected!r}\n  got:      {f.got!r}")
+    if len(report.failures) > failures:
+        typer.echo(f"... {len(report.failures) - failures} more failures (--failures N)")
+    if low_confidence:
+        for name, i, key, conf in report.low_confidence:
+            typer.echo(f"LOW {name} doc {i} {key} {conf:.2f}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Stage 2: words in, lines in reading order out.
+
+A row of words on one baseline is split wherever a wide gap, a change of colour or a
+change of font size separates them: that keeps the contact block at the right of the
+header apart from the window-envelope address at its left (pdfplumber's own
+`extract_text()` merges them, GONGWEN.md §8), and a red receipt stamp apart from the body
+text it is stamped over. Lines are ordered top to bottom, then left to right.
+"""
+
+from __future__ import annotations
+
+from statistics import median
+
+from pipeline.reader import RawPage
+from schemas.page import Colour, Line, Page, Word
+
+GAP_SPLIT = 1.8  # a gap wider than this many character heights splits a row
+SPACE_GAP = 0.22  # a gap wider than this many character heights is printed as a space
+
+
+def _colour_differs(a: Colour, b: Colour) -> bool:
+    if a is None or b is None:
+        return False
+    return max(abs(x - y) for x, y in zip(a, b, strict=True)) > 0.3
+
+
+def _rows(words: list[Word]) -> list[list[Word]]:
+    """Group words whose vertical extents overlap by at least half the smaller height."""
+    rows: list[list[Word]] = []
+    row_top = row_bottom = 0.0
+    for w in sorted(words, key=lambda w: (w.top, w.x0)):
+        if rows:
+            overlap = min(row_bottom, w.bottom) - max(row_top, w.top)
+            if overlap >= 0.5 * min(row_bottom - row_top, w.bottom - w.top):
+                rows[-1].append(w)
+                row_top, row_bottom = min(row_top, w.top), max(row_bottom, w.bottom)
+                continue
+        rows.append([w])
+        row_top, row_bottom = w.top, w.bottom
+    return rows
+
+
+def _segments(row: list[Word]) -> list[list[Word]]:
+    row = sorted(row, key=lambda w: w.x0)
+    segments: list[list[Word]] = [[row[0]]]
+    for w in row[1:]:
+        prev = segments[-1][-1]
+        gap = w.x0 - prev.x1
+        unit = max(min(w.size, prev.size), 1.0)
+        size_jump = max(w.size, prev.size) / max(min(w.size, prev.size), 0.1) > 1.35
+        if gap > GAP_SPLIT * unit or _colour_differs(w.colour, prev.colour) or (size_jump and gap > 0.5 * unit):
+            segments.append([w])
+        else:
+            segments[-1].append(w)
+    return segments
+
+
+def make_line(words: list[Word], page: int) -> Line:
+    parts: list[str] = []
+    for i, w in enumerate(words):
+        if i and w.x0 - words[i - 1].x1 > SPACE_GAP * max(min(w.size, words[i - 1].size), 1.0):
+            parts.append(" ")
+        parts.append(w.text)
+    sizes = [w.size for w in words]
+    return Line(
+        words=words,
+        text="".join(parts),
+        x0=min(w.x0 for w in words),
+        x1=max(w.x1 for w in words),
+        top=min(w.top for w in words),
+        bottom=max(w.bottom for w in words),
+        size=median(sizes),
+        colour=words[0].colour,
+        page=page,
+    )
+
+
+def build_page(raw: RawPage) -> Page:
+    lines: list[Line] = []
+    for row in _rows([w for w in raw.words if w.text.strip()]):
+        lines.extend(make_line(seg, raw.number) for seg in _segments(row))
+    return Page(number=raw.number, width=raw.width, height=raw.height, lines=lines, source=raw.source)

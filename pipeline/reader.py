@@ -1,0 +1,192 @@
+"""Stage 1: a PDF file in, positioned words per page out.
+
+pdfplumber is the primary reader. GONGWEN.md §8: pdfminer (under pdfplumber) returns no
+text for some valid PDFs whose CJK font is a CFF with an /Encoding CMap, so a page on which
+pdfplumber finds no characters is read again with pypdfium2 before it is called empty; the
+page records which reader produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from schemas.page import Colour, Word
+
+log = logging.getLogger(__name__)
+
+PDF_MAGIC = b"%PDF-"
+
+
+class InputError(Exception):
+    """A file that cannot be read as a PDF: the message is shown to the user as is."""
+
+
+@dataclass(slots=True)
+class RawPage:
+    number: int
+    width: float
+    height: float
+    words: list[Word]
+    source: str
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_pdf_file(path: Path) -> None:
+    """Reject what is plainly not a PDF before a parser gets confused by it."""
+    if not path.exists():
+        raise InputError("file not found")
+    if path.is_dir():
+        raise InputError("is a directory")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError("empty file (0 bytes)")
+    with path.open("rb") as f:
+        head = f.read(1024)
+    if PDF_MAGIC not in head:
+        raise InputError("not a PDF (no %PDF- header)")
+
+
+def _rgb(value: Any) -> Colour:
+    """pdfplumber gives gray, RGB or CMYK tuples (or a pattern name); reduce them to RGB."""
+    if not isinstance(value, list | tuple):
+        return None
+    try:
+        nums = [float(v) for v in value]
+    except (TypeError, ValueError):
+        return None
+    if len(nums) == 1:
+        return (nums[0], nums[0], nums[0])
+    if len(nums) == 3:
+        return (nums[0], nums[1], nums[2])
+    if len(nums) == 4:
+        c, m, y, k = nums
+        return ((1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k))
+    return None
+
+
+def _plumber_words(page: Any) -> list[Word]:
+    raw = page.extract_words(
+        x_tolerance=1.5,
+        y_tolerance=2,
+        keep_blank_chars=False,
+        use_text_flow=False,
+        extra_attrs=["size", "non_stroking_color", "upright"],
+    )
+    return [
+        Word(
+            text=w["text"],
+            x0=float(w["x0"]),
+            x1=float(w["x1"]),
+            top=float(w["top"]),
+            bottom=float(w["bottom"]),
+            size=float(w["size"]),
+            colour=_rgb(w.get("non_stroking_color")),
+            upright=bool(w.get("upright", True)),
+        )
+        for w in raw
+    ]
+
+
+def _pdfium_words(path: Path, index: int) -> list[Word]:
+    """Characters from PDFium, grouped into words at spaces and gaps (no colour information)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        page = pdf[index]
+        height = page.get_height()
+        text_page = page.get_textpage()
+        words: list[Word] = []
+        current: list[tuple[str, float, float, float, float]] = []
+
+        def flush() -> None:
+            if current:
+                size = max(c[4] - c[3] for c in current) or 10.0
+                words.append(
+                    Word(
+                        text="".join(c[0] for c in current),
+                        x0=min(c[1] for c in current),
+                        x1=max(c[2] for c in current),
+                        top=min(c[3] for c in current),
+                        bottom=max(c[4] for c in current),
+                        size=size,
+                    )
+                )
+                current.clear()
+
+        for i in range(text_page.count_chars()):
+            ch = text_page.get_text_range(i, 1)
+            if not ch or ch.isspace():
+                flush()
+                continue
+            left, bottom, right, top = text_page.get_charbox(i)
+            box = (ch, float(left), float(right), float(height - top), float(height - bottom))
+            if current:
+                prev = current[-1]
+                gap = box[1] - prev[2]
+                same_row = abs(box[3] - prev[3]) < (prev[4] - prev[3]) * 0.5
+                if not same_row or gap > (prev[4] - prev[3]) * 0.5 or gap < -(prev[4] - prev[3]):
+                    flush()
+            current.append(box)
+        flush()
+        return words
+    finally:
+        pdf.close()
+
+
+def read_pages(path: Path) -> list[RawPage]:
+    """All pages of `path` as words; raises InputError for files that are not readable PDFs."""
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    check_pdf_file(path)
+    pages: list[RawPage] = []
+    try:
+        with pdfplumber.open(path) as pdf:
+            if not pdf.pages:
+                raise InputError("PDF has no pages")
+            for i, page in enumerate(pdf.pages):
+                words = _plumber_words(page)
+                source = "pdfplumber"
+                if not words and page.chars == [] and _pdfium_has_text(path, i):
+                    words = _pdfium_words(path, i)
+                    source = "pypdfium2"
+                pages.append(RawPage(i + 1, float(page.width), float(page.height), words, source))
+                page.close()
+    except InputError:
+        raise
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise InputError(f"encrypted PDF: {type(exc).__name__}") from exc
+    except PDFSyntaxError as exc:
+        raise InputError(f"corrupt PDF: {exc}") from exc
+    except Exception as exc:  # pdfminer raises many unrelated types on damaged files
+        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
+            raise InputError(f"encrypted PDF: {exc}") from exc
+        raise InputError(f"unreadable PDF: {type(exc).__name__}: {exc}") from exc
+    return pages
+
+
+def _pdfium_has_text(path: Path, index: int) -> bool:
+    try:
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(str(path))
+        try:
+            return bool(pdf[index].get_textpage().count_chars() > 0)
+        finally:
+            pdf.close()
+    except Exception:  # a page PDFium cannot read either is simply empty
+        log.debug("pypdfium2 could not read page %d of %s", index + 1, path)
+        return False

@@ -1,0 +1,108 @@
+"""The §7 contract of GONGWEN.md as plain pydantic types.
+
+Every stage after the reader produces or consumes these; the JSON printed by
+`gongwen extract --json` is `FileResult.model_dump(mode="json")`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+DocumentKind = Literal["letter", "form", "other"]
+
+
+class Contact(BaseModel):
+    """The block at the right of the title: how to reach the clerk in charge."""
+
+    address: str | None = None
+    name: str | None = None
+    title: str | None = None
+    phone: str | None = None
+    fax: str | None = None
+    email: str | None = None
+
+
+class Item(BaseModel):
+    """One numbered item of 說明/辦法/備註; `label` is the number without its punctuation."""
+
+    label: str
+    text: str
+    children: list[Item] = Field(default_factory=list)
+
+
+class Received(BaseModel):
+    """A receipt stamp (收文) put on the letter by the office that received it."""
+
+    org: str | None = None
+    date: str | None = None
+    number: str | None = None
+
+
+class DateMention(BaseModel):
+    """A date as printed and its ISO value."""
+
+    text: str
+    date: str
+
+
+class Document(BaseModel):
+    """One document inside a PDF: a letter, a statistical form or anything else."""
+
+    kind: DocumentKind
+    pages: list[int]  # [first, last], 1-based
+
+    # §1 fields of a letter
+    file_code: str | None = None
+    retention: str | None = None
+    sender: str | None = None
+    doc_type: str | None = None
+    contact: Contact | None = None
+    recipient: str | None = None
+    issue_date: str | None = None
+    doc_number: str | None = None
+    speed: str | None = None
+    security: str | None = None
+    attachments: str | None = None
+    subject: str | None = None
+    explanation: list[Item] | None = None
+    measures: list[Item] | None = None
+    cc_main: list[str] | None = None
+    cc_copy: list[str] | None = None
+    cc_with_attachments: list[str] | None = None  # names that carried (含附件)
+    signatory: str | None = None
+
+    # 開會通知單
+    meeting_time: str | None = None
+    meeting_place: str | None = None
+    chair: str | None = None
+    attendees: list[str] | None = None
+    observers: list[str] | None = None
+    notes: list[Item] | None = None
+
+    # statistical forms
+    form_number: str | None = None
+    title: str | None = None
+    compiler: str | None = None
+    period: str | None = None
+    due: str | None = None
+    distribution: list[str] | None = None
+
+    # derived
+    received: Received | None = None
+    references: list[str] = Field(default_factory=list)
+    dates: list[DateMention] = Field(default_factory=list)
+    deadline: str | None = None
+    confidence: dict[str, float] = Field(default_factory=dict)
+
+
+class FileResult(BaseModel):
+    """What `gongwen extract` says about one input file."""
+
+    file: str
+    sha256: str | None = None
+    pages: int | None = None
+    text_source: str | None = None  # "pdfplumber", "pypdfium2": which reader produced the text
+    documents: list[Document] = Field(default_factory=list)
+    error: str | None = None

@@ -1,0 +1,56 @@
+"""Positioned text, the hand-off between a reader (pdfplumber, pypdfium2, later OCR) and the extractors.
+
+Plain slotted dataclasses rather than pydantic models: a page has thousands of words
+and these objects are built on the hot path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# An RGB fill colour in 0..1, or None when the reader does not know it.
+Colour = tuple[float, float, float] | None
+
+
+@dataclass(slots=True)
+class Word:
+    """A run of characters without a space, in PDF points with the origin at the top left."""
+
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    colour: Colour = None
+    upright: bool = True
+
+
+@dataclass(slots=True)
+class Line:
+    """Words on one baseline that belong together (a gap of several characters splits a row)."""
+
+    words: list[Word]
+    text: str = ""
+    x0: float = 0.0
+    x1: float = 0.0
+    top: float = 0.0
+    bottom: float = 0.0
+    size: float = 0.0
+    colour: Colour = None
+    page: int = 0  # 1-based page number in the PDF
+
+    @property
+    def is_red(self) -> bool:
+        """Receipt stamps are red: a colour mostly red with little green and blue."""
+        c = self.colour
+        return c is not None and c[0] > 0.5 and c[1] < 0.45 and c[2] < 0.45
+
+
+@dataclass(slots=True)
+class Page:
+    number: int  # 1-based
+    width: float
+    height: float
+    lines: list[Line] = field(default_factory=list)
+    source: str = "pdfplumber"  # which reader produced the lines

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian packages the project needs: CJK TrueType fonts for the sample generator
+# (AR PL UMing/UKai: 明體/楷體 with Traditional glyphs; WenQuanYi Zen Hei: 黑體).
+set -euo pipefail
+needed=(fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei)
+missing=()
+for pkg in "${needed[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
