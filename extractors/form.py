@@ -35,7 +35,10 @@ def _cell_value(lines: list[Line], i: int, label: str) -> str | None:
     rest = re.sub(r"^" + g.label_pattern((label,)) + r"\s*[:：]?\s*", "", text)
     if rest and rest != text:
         return rest.strip()
-    right = [ln for ln in lines if ln is not lines[i] and _same_row(ln, lines[i]) and ln.x0 > lines[i].x1]
+    right = [
+        ln for ln in lines
+        if ln is not lines[i] and ln.page == lines[i].page and _same_row(ln, lines[i]) and ln.x0 > lines[i].x1
+    ]
     if right:
         return min(right, key=lambda ln: ln.x0).text.strip()
     return None
@@ -65,9 +68,37 @@ def find_form_title(lines: list[Line]) -> str | None:
     return re.sub(r"^[_＿\s]+", "", best.text.strip())
 
 
+def _merge_header_cells(lines: list[Line]) -> list[Line]:
+    """Join the wrapped text of a header cell (`每半年終了1個月內編` / `報`) into one line.
+
+    Only above the form's title: below it, lines at one x are separate paragraphs.
+    """
+    first_page = lines[0].page if lines else 0
+    title_size = max((ln.size for ln in lines if ln.page == first_page), default=0.0)
+    title_top = next((ln.top for ln in lines if ln.page == first_page and ln.size >= title_size - 0.1), 0.0)
+    merged: list[Line] = []
+    absorbed: set[int] = set()
+    for i, line in enumerate(lines):
+        if i in absorbed:
+            continue
+        if line.page == first_page and line.top < title_top:
+            for j in range(i + 1, min(i + 8, len(lines))):
+                cand = lines[j]
+                gap = cand.top - line.bottom
+                if cand.page == line.page and abs(cand.x0 - line.x0) < 2 and -1 < gap < 0.8 * line.size:
+                    line = Line(
+                        words=[*line.words, *cand.words], text=line.text + cand.text, x0=line.x0,
+                        x1=max(line.x1, cand.x1), top=line.top, bottom=cand.bottom, size=line.size,
+                        colour=line.colour, page=line.page,
+                    )
+                    absorbed.add(j)
+        merged.append(line)
+    return merged
+
+
 def extract_form(lines: list[Line], pages: tuple[int, int]) -> Document:
     split = split_noise(lines)
-    text_lines = split.text_lines
+    text_lines = _merge_header_cells(split.text_lines)
     doc = Document(kind="form", pages=list(pages))
     conf: dict[str, float] = {}
     for i, line in enumerate(text_lines):

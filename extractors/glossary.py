@@ -25,6 +25,7 @@ HEADER_LABELS: dict[str, tuple[str, ...]] = {
 
 CONTACT_LABELS: dict[str, tuple[str, ...]] = {
     "address": ("地址", "機關地址", "聯絡地址"),
+    "unit": ("承辦單位", "承辦科室"),
     "name": ("承辦人員", "承辦人", "聯絡人", "承辦單位聯絡人"),
     "phone": ("聯絡電話", "電話"),
     "fax": ("傳真電話", "傳真"),

@@ -26,7 +26,8 @@ _CONTINUED = {
     "attachments", "subject", "explanation", "measures", "cc_main", "cc_copy", "recipient",
     "meeting_place", "attendees", "observers", "notes", "contact.address", "security",
 }
-_ITEM_SECTIONS = {"explanation", "measures", "notes"}
+_BODY_KEYS = {"subject", "explanation", "measures", "cc_main", "cc_copy"}
+_MEETING_BODY_KEYS = {"subject", "notes", "attendees", "observers"}
 _RIGHT_COLUMN = 0.45  # share of the page width where the contact column starts
 
 TITLE_RE = re.compile(r"^(?P<sender>.+?)\s*(?P<type>" + "|".join(g.DOC_TYPES) + r")\s*$")
@@ -99,7 +100,8 @@ def find_title(lines: list[Line]) -> tuple[str | None, str | None, float]:
     """(sender, doc_type, confidence) from the title line: the largest text ending in a 文別."""
     header_end = len(lines)
     for i, line in enumerate(lines):
-        if _match_label(line.text, [g.HEADER_RES, g.BODY_RES]):
+        hit = _match_label(line.text, [g.HEADER_RES, g.BODY_RES])
+        if hit and hit[0] not in ("file_code", "retention"):  # 檔號/保存年限 sit above the title
             header_end = i
             break
     candidates = [ln for ln in lines[:header_end] if TITLE_RE.match(ln.text.strip())]
@@ -124,9 +126,45 @@ def _body_size(lines: list[Line]) -> float:
     return median(sizes) if sizes else (median([ln.size for ln in lines]) if lines else 12.0)
 
 
+_ALL_LABELS = [g.HEADER_RES, g.CONTACT_RES, g.BODY_RES, g.MEETING_RES]
+
+
+def rejoin_split_labels(lines: list[Line]) -> list[Line]:
+    """`檔　　號：X` is laid out as two pieces on one row (the spaces look like a column gap).
+
+    Join a short piece with the next one on its row when together they start with a label
+    and the piece alone does not.
+    """
+    out: list[Line] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if (
+            nxt is not None
+            and nxt.page == line.page
+            and len(line.text.strip()) <= 4
+            and abs(nxt.top - line.top) < 0.5 * line.size
+            and _match_label(line.text, _ALL_LABELS) is None
+            and _match_label(line.text + nxt.text, _ALL_LABELS) is not None
+        ):
+            out.append(
+                Line(
+                    words=[*line.words, *nxt.words], text=line.text + " " + nxt.text, x0=line.x0, x1=nxt.x1,
+                    top=min(line.top, nxt.top), bottom=max(line.bottom, nxt.bottom), size=line.size,
+                    colour=line.colour, page=line.page,
+                )
+            )
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    return out
+
+
 def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float) -> Document:
     split = split_noise(lines)
-    text_lines = split.text_lines
+    text_lines = rejoin_split_labels(split.text_lines)
     sender, doc_type, title_conf = find_title(text_lines)
     is_meeting = doc_type is not None and "通知單" in doc_type
     body_size = _body_size(text_lines)
@@ -150,9 +188,7 @@ def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float)
         hit = _match_label(text, tables)
         if hit:
             key, rest = hit
-            if key in ("subject", "explanation", "measures", "cc_main", "cc_copy") or is_meeting and key in (
-                "subject", "notes", "attendees", "observers",
-            ):
+            if key in _BODY_KEYS or (is_meeting and key in _MEETING_BODY_KEYS):
                 reader.body_started = True
             if key in ("cc_main", "cc_copy"):
                 reader.cc_seen = True
@@ -245,6 +281,7 @@ def _fill_header(doc: Document, reader: _Reader, conf: dict[str, float]) -> None
 def _fill_contact(doc: Document, reader: _Reader, conf: dict[str, float]) -> None:
     contact = Contact(
         address=reader.text("contact.address"),
+        unit=reader.text("contact.unit"),
         phone=reader.text("contact.phone"),
         fax=reader.text("contact.fax"),
         email=reader.text("contact.email"),
@@ -313,7 +350,7 @@ def _own_text(doc: Document, reader: _Reader) -> list[str]:
     raw_date = reader.text("issue_date")
     if raw_date:
         parts.append(raw_date)
-    for key in ("attachments", "subject"):
+    for key in ("security", "attachments", "subject"):
         value = getattr(doc, key)
         if value:
             parts.append(value)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from extractors.dates import find_dates, to_iso
 from extractors.noise import split_noise
+from extractors.numbering import join_text
 from schemas.letter import DateMention, Document
 from schemas.page import Line
 
 
 def extract_other(lines: list[Line], pages: tuple[int, int]) -> Document:
     doc = Document(kind="other", pages=list(pages))
+    text = ""
     for line in split_noise(lines).text_lines:
-        for found in find_dates(line.text):
-            if found.year_given:
-                doc.dates.append(DateMention(text=found.text, date=to_iso(found.date)))
+        text = join_text(text, line.text)  # a date may wrap across lines
+    for found in find_dates(text):
+        # without a letter there is no year to lend: only dates whose year is printed or
+        # comes from the start of their range (find_dates without default_year)
+        doc.dates.append(DateMention(text=found.text, date=to_iso(found.date)))
     return doc

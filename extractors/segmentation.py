@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from extractors import glossary as g
 from extractors.form import find_form_title, form_title_key
@@ -69,10 +70,30 @@ def _is_letter_tail(page: Page) -> bool:
     return len(lines) <= 3 and all(len(re.sub(r"\s+", "", ln.text)) <= 60 for ln in lines)
 
 
+def _headline(page: Page) -> str:
+    """The first line of text on a page, without spaces: a brochure's or attachment's title."""
+    for line in split_noise(page.lines).text_lines[:3]:
+        compact = re.sub(r"\s+", "", line.text)
+        if len(compact) >= 4:
+            return compact
+    return ""
+
+
+SAME_TOPIC = 6  # headlines sharing a run of this many characters continue one document
+
+
+def _same_topic(a: str, b: str) -> bool:
+    if not a or not b:
+        return True
+    match = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+    return match.size >= min(SAME_TOPIC, len(a), len(b))
+
+
 def segment(pages: list[Page]) -> list[Span]:
     spans: list[Span] = []
     letter_closed = False
     form_key: str | None = None
+    other_headline = ""
     for page in pages:
         if not page.lines:
             if spans:
@@ -97,8 +118,13 @@ def segment(pages: list[Page]) -> list[Span]:
             current.last = page.number
             letter_closed = letter_closed or bool(_labels(page) & {"cc_main", "cc_copy"})
             continue
-        if current and current.kind in ("form", "other"):
+        if current and current.kind == "form":
+            current.last = page.number
+            continue
+        headline = _headline(page)
+        if current and current.kind == "other" and _same_topic(other_headline, headline):
             current.last = page.number
             continue
         spans.append(Span("other", page.number, page.number))
+        other_headline = headline
     return spans

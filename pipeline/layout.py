@@ -40,7 +40,13 @@ def _rows(words: list[Word]) -> list[list[Word]]:
     return rows
 
 
-def _segments(row: list[Word]) -> list[list[Word]]:
+def _ruled_between(a: Word, b: Word, rules: list[tuple[float, float, float]]) -> bool:
+    """A table's cell wall between two words on one row."""
+    mid = (a.top + a.bottom + b.top + b.bottom) / 4
+    return any(a.x1 - 1 <= x <= b.x0 + 1 and top <= mid <= bottom for x, top, bottom in rules)
+
+
+def _segments(row: list[Word], rules: list[tuple[float, float, float]]) -> list[list[Word]]:
     row = sorted(row, key=lambda w: w.x0)
     segments: list[list[Word]] = [[row[0]]]
     for w in row[1:]:
@@ -48,7 +54,12 @@ def _segments(row: list[Word]) -> list[list[Word]]:
         gap = w.x0 - prev.x1
         unit = max(min(w.size, prev.size), 1.0)
         size_jump = max(w.size, prev.size) / max(min(w.size, prev.size), 0.1) > 1.35
-        if gap > GAP_SPLIT * unit or _colour_differs(w.colour, prev.colour) or (size_jump and gap > 0.5 * unit):
+        if (
+            gap > GAP_SPLIT * unit
+            or _colour_differs(w.colour, prev.colour)
+            or (size_jump and gap > 0.5 * unit)
+            or (rules and _ruled_between(prev, w, rules))
+        ):
             segments.append([w])
         else:
             segments[-1].append(w)
@@ -78,5 +89,5 @@ def make_line(words: list[Word], page: int) -> Line:
 def build_page(raw: RawPage) -> Page:
     lines: list[Line] = []
     for row in _rows([w for w in raw.words if w.text.strip()]):
-        lines.extend(make_line(seg, raw.number) for seg in _segments(row))
+        lines.extend(make_line(seg, raw.number) for seg in _segments(row, raw.rules))
     return Page(number=raw.number, width=raw.width, height=raw.height, lines=lines, source=raw.source)

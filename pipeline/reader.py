@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ class RawPage:
     height: float
     words: list[Word]
     source: str
+    # vertical ruling lines (x, top, bottom): table borders that separate cells
+    rules: list[tuple[float, float, float]] = field(default_factory=list)
 
 
 def sha256_of(path: Path) -> str:
@@ -96,6 +98,16 @@ def _plumber_words(page: Any) -> list[Word]:
         )
         for w in raw
     ]
+
+
+def _vertical_rules(page: Any) -> list[tuple[float, float, float]]:
+    """Table borders: long thin vertical strokes (a cell wall is at least a line of text high)."""
+    rules: list[tuple[float, float, float]] = []
+    for edge in page.vertical_edges:
+        top, bottom = float(edge["top"]), float(edge["bottom"])
+        if bottom - top >= 8:
+            rules.append((float(edge["x0"]), top, bottom))
+    return rules
 
 
 def _pdfium_words(path: Path, index: int) -> list[Word]:
@@ -163,7 +175,8 @@ def read_pages(path: Path) -> list[RawPage]:
                 if not words and page.chars == [] and _pdfium_has_text(path, i):
                     words = _pdfium_words(path, i)
                     source = "pypdfium2"
-                pages.append(RawPage(i + 1, float(page.width), float(page.height), words, source))
+                rules = _vertical_rules(page) if words else []
+                pages.append(RawPage(i + 1, float(page.width), float(page.height), words, source, rules))
                 page.close()
     except InputError:
         raise

@@ -17,6 +17,7 @@ class Contact(BaseModel):
     """The block at the right of the title: how to reach the clerk in charge."""
 
     address: str | None = None
+    unit: str | None = None  # 承辦單位, when printed
     name: str | None = None
     title: str | None = None
     phone: str | None = None
