@@ -213,7 +213,7 @@ def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float)
     _fill_header(doc, reader, conf)
     _fill_contact(doc, reader, conf)
     _fill_body(doc, reader, conf, is_meeting)
-    year = int(doc.issue_date[:4]) if doc.issue_date else None
+    year = _year_of(doc.issue_date)
     doc.received = read_receipt(split.stamp_lines, year)
     if doc.received:
         conf["received"] = 0.9
@@ -326,7 +326,7 @@ def _fill_body(doc: Document, reader: _Reader, conf: dict[str, float], is_meetin
         doc.chair = chair
         raw_time = reader.text("meeting_time")
         if raw_time:
-            when = parse_meeting_time(raw_time)
+            when = parse_meeting_time(raw_time, _year_of(doc.issue_date))
             if when:
                 doc.meeting_time = when.isoformat(timespec="minutes")
                 conf["meeting_time"] = 0.9
@@ -385,3 +385,7 @@ def _fill_derived(doc: Document, reader: _Reader, conf: dict[str, float], year: 
     if deadline:
         doc.deadline = to_iso(deadline)
         conf["deadline"] = 0.8
+
+
+def _year_of(iso: str | None) -> int | None:
+    return int(iso[:4]) if iso else None

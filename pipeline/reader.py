@@ -180,15 +180,28 @@ def read_pages(path: Path) -> list[RawPage]:
                 page.close()
     except InputError:
         raise
-    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        raise InputError(f"encrypted PDF: {type(exc).__name__}") from exc
-    except PDFSyntaxError as exc:
-        raise InputError(f"corrupt PDF: {exc}") from exc
     except Exception as exc:  # pdfminer raises many unrelated types on damaged files
-        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
-            raise InputError(f"encrypted PDF: {exc}") from exc
-        raise InputError(f"unreadable PDF: {type(exc).__name__}: {exc}") from exc
+        inner = _unwrap(exc)
+        if isinstance(inner, PDFPasswordIncorrect | PDFEncryptionError) or "password" in repr(inner).lower():
+            raise InputError(f"encrypted PDF ({type(inner).__name__}): cannot be read without its password") from exc
+        if isinstance(inner, PDFSyntaxError):
+            raise InputError(f"corrupt PDF: {inner}") from exc
+        raise InputError(f"corrupt or unreadable PDF: {type(inner).__name__}: {inner}") from exc
     return pages
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """pdfplumber wraps pdfminer's exceptions in PdfminerException(original)."""
+    seen = 0
+    while seen < 5:
+        seen += 1
+        if exc.args and isinstance(exc.args[0], BaseException):
+            exc = exc.args[0]
+        elif exc.__cause__ is not None:
+            exc = exc.__cause__
+        else:
+            break
+    return exc
 
 
 def _pdfium_has_text(path: Path, index: int) -> bool:
