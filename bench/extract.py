@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -49,10 +48,9 @@ def gongwen_pass(paths: list[Path]) -> int:
 
 def peak_rss_mb(code: str) -> float:
     """Peak resident memory of a fresh interpreter running `code`."""
-    proc = subprocess.run(
-        [sys.executable, "-c", "import resource,sys;" + code + ";print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
-        capture_output=True, text=True, cwd=ROOT, check=True,
-    )
+    # VmHWM, not ru_maxrss: ru_maxrss survives exec and would report the parent's peak
+    probe = "\nprint([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])"
+    proc = subprocess.run([sys.executable, "-c", code + probe], capture_output=True, text=True, cwd=ROOT, check=True)
     return int(proc.stdout.strip().splitlines()[-1]) / 1024
 
 
@@ -98,12 +96,12 @@ def main() -> None:
         big = Path(tmp) / "big.pdf"
         big_pages = build_big_pdf(args.big_pages, big)
         t0 = time.perf_counter()
-        rss_ours = peak_rss_mb(f"from pipeline.extract import extract_file; r=extract_file(__import__('pathlib').Path({str(big)!r}))")
+        rss_ours = peak_rss_mb(f"from pipeline.extract import extract_file\nr = extract_file(__import__('pathlib').Path({str(big)!r}))")
         big_time = time.perf_counter() - t0
         rss_raw = peak_rss_mb(
             "import pdfplumber\n"
             f"with pdfplumber.open({str(big)!r}) as pdf:\n"
-            "    [ (p.extract_text(), p.close()) for p in pdf.pages ]"
+            "    [(p.extract_text(), p.close()) for p in pdf.pages]"
         )
 
     result = {
@@ -118,7 +116,6 @@ def main() -> None:
         "big_pdf_seconds_incl_startup": round(big_time, 2),
         "big_pdf_peak_rss_mb_gongwen": round(rss_ours, 1),
         "big_pdf_peak_rss_mb_raw_pdfplumber": round(rss_raw, 1),
-        "max_rss_self_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     print(json.dumps(result, indent=2))
 

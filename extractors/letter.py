@@ -129,25 +129,34 @@ def _body_size(lines: list[Line]) -> float:
 _ALL_LABELS = [g.HEADER_RES, g.CONTACT_RES, g.BODY_RES, g.MEETING_RES]
 
 
-def rejoin_split_labels(lines: list[Line]) -> list[Line]:
+def rejoin_split_pieces(lines: list[Line]) -> list[Line]:
     """`檔　　號：X` is laid out as two pieces on one row (the spaces look like a column gap).
 
     Join a short piece with the next one on its row when together they start with a label
-    and the piece alone does not.
+    and the piece alone does not, and an agency's name with a 文別 set far to its right.
     """
     out: list[Line] = []
     i = 0
     while i < len(lines):
         line = lines[i]
         nxt = lines[i + 1] if i + 1 < len(lines) else None
-        if (
-            nxt is not None
-            and nxt.page == line.page
+        same_row = nxt is not None and nxt.page == line.page and abs(nxt.top - line.top) < 0.5 * line.size
+        split_label = (
+            same_row
+            and nxt is not None
             and len(line.text.strip()) <= 4
-            and abs(nxt.top - line.top) < 0.5 * line.size
             and _match_label(line.text, _ALL_LABELS) is None
             and _match_label(line.text + nxt.text, _ALL_LABELS) is not None
-        ):
+        )
+        # a title set as `臺北市政府　　　函`: the 文別 far to the right of the agency's name
+        split_title = (
+            same_row
+            and nxt is not None
+            and re.sub(r"\s+", "", nxt.text) in g.DOC_TYPES
+            and abs(nxt.size - line.size) < 0.2 * line.size
+            and TITLE_RE.match(line.text.strip()) is None
+        )
+        if nxt is not None and (split_label or split_title):
             out.append(
                 Line(
                     words=[*line.words, *nxt.words], text=line.text + " " + nxt.text, x0=line.x0, x1=nxt.x1,
@@ -164,7 +173,7 @@ def rejoin_split_labels(lines: list[Line]) -> list[Line]:
 
 def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float) -> Document:
     split = split_noise(lines)
-    text_lines = rejoin_split_labels(split.text_lines)
+    text_lines = rejoin_split_pieces(split.text_lines)
     sender, doc_type, title_conf = find_title(text_lines)
     is_meeting = doc_type is not None and "通知單" in doc_type
     body_size = _body_size(text_lines)
