@@ -91,6 +91,20 @@ def eval_cmd(
             typer.echo(f"LOW {name} doc {i} {key} {conf:.2f}")
 
 
+def _register_more_commands() -> None:
+    """Commands of later stages (archive, routing) live in their own modules."""
+    try:
+        from pipeline.cli_archive import register
+    except ModuleNotFoundError as exc:  # the archive module is optional while it is being built
+        if exc.name != "pipeline.cli_archive":
+            raise
+        return
+    register(app)
+
+
+_register_more_commands()
+
+
 def main() -> None:
     app()
 

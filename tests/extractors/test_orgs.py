@@ -191,3 +191,9 @@ def test_gazetteer_integrity() -> None:
             assert "台" not in org.name, org.name  # official 臺 form; 台 is derived
         for alias in org.aliases:
             assert canonical_org(alias) == org.name, (alias, org.name)
+
+
+def test_member_associations_of_the_national_union() -> None:
+    members = {o.name for o in gazetteer().children("中華民國醫師公會全國聯合會")}
+    assert {"社團法人臺中市醫師公會", "社團法人臺中市大臺中醫師公會", "彰化縣醫師公會"} <= members
+    assert len(members) >= 22
