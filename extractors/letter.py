@@ -15,6 +15,7 @@ from statistics import median
 from extractors import glossary as g
 from extractors.dates import find_dates, find_deadline, parse_date, parse_meeting_time, to_iso
 from extractors.doc_numbers import find_doc_numbers, normalize_doc_number
+from extractors.nlp import entities
 from extractors.noise import read_receipt, split_noise
 from extractors.numbering import item_texts, join_text, parse_items
 from extractors.parties import split_parties, split_title_name
@@ -303,6 +304,13 @@ def _fill_contact(doc: Document, reader: _Reader, conf: dict[str, float]) -> Non
     if any(v is not None for v in contact.model_dump().values()):
         doc.contact = contact
         conf["contact"] = 0.9
+        # a value under a contact label that does not look like what the label promises is kept,
+        # but marked as doubtful
+        for key, label in (("phone", "PHONE"), ("fax", "PHONE"), ("email", "EMAIL")):
+            value = getattr(contact, key)
+            if value:
+                found = any(e.label == label for e in entities(value))
+                conf[f"contact.{key}"] = 0.95 if found else 0.5
 
 
 def _items(reader: _Reader, key: str) -> list[Item] | None:
@@ -373,13 +381,13 @@ def _own_text(doc: Document, reader: _Reader) -> list[str]:
 
 def _fill_derived(doc: Document, reader: _Reader, conf: dict[str, float], year: int | None) -> None:
     texts = _own_text(doc, reader)
-    seen: set[str] = set()
+    prose = texts[1:] if reader.text("issue_date") else texts
     own = doc.doc_number
-    for text in texts[1:] if reader.text("issue_date") else texts:
-        for mention in find_doc_numbers(text):
-            value = mention.normalized
-            if value != own and value not in seen:
-                seen.add(value)
+    for text in prose:
+        # the spaCy pipeline's DOC_NUMBER entities carry the normalised, ellipsis-expanded 字號
+        for ent in entities(text):
+            value = ent.canonical
+            if ent.label == "DOC_NUMBER" and value and value != own and value not in doc.references:
                 doc.references.append(value)
     if doc.references:
         conf["references"] = 0.9
@@ -387,7 +395,7 @@ def _fill_derived(doc: Document, reader: _Reader, conf: dict[str, float], year: 
         for found in find_dates(text, year):
             doc.dates.append(DateMention(text=found.text, date=to_iso(found.date)))
     deadline = None
-    for text in texts[1:] if reader.text("issue_date") else texts:
+    for text in prose:
         deadline = find_deadline(text, year)
         if deadline:
             break

@@ -174,3 +174,9 @@ def test_mention_year_property() -> None:
     (m,) = find_doc_numbers("發文字號：中市衛醫字第1120070277號")
     assert m.year == 112
     assert m.number == "1120070277"
+
+
+def test_digit_closing_the_prefix() -> None:
+    """勞動部 prints 代字 such as 勞動條2 (a digit before 字)."""
+    found = find_doc_numbers("依據本部111年10月5日勞動條2字第1110140915號令辦理")
+    assert [m.normalized for m in found] == ["勞動條2字第1110140915號"]

@@ -1,0 +1,400 @@
+"""Agencies and associations: the gazetteer, variant-tolerant matching and canonical names.
+
+Letters name the same body in many ways (衛生福利部 / 衛福部, 台中 / 臺中, with or without
+社團法人, OCR spaces inside a name), and the archive routes letters by the body, so every
+mention is reduced to one canonical full name here. The gazetteer lists official 臺 forms
+only; 台 variants, legal-person prefixes and parent-alias combinations (衛福部食藥署) are
+derived in code so the data file stays one line per body.
+
+Normalisation (`normalize_for_match`) is for matching and search only: printed text is
+never rewritten with it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "Gazetteer",
+    "OrgMention",
+    "Organisation",
+    "canonical_org",
+    "find_orgs",
+    "gazetteer",
+    "normalize_for_match",
+    "tai_variants",
+]
+
+# Well-known variant pairs of the official Traditional forms, mapped to the form used in
+# official Taiwanese names. Encoding look-alikes (内/內, 税/稅) come from PDFs made with
+# Japanese or Simplified fonts; 台/臺 and 啓/啟 are used interchangeably in print.
+_VARIANTS: dict[str, str] = {
+    "台": "臺",
+    "啓": "啟",
+    "衞": "衛",
+    "羣": "群",
+    "峯": "峰",
+    "説": "說",
+    "爲": "為",
+    "僞": "偽",
+    "眞": "真",
+    "敎": "教",
+    "鄕": "鄉",
+    "册": "冊",
+    "内": "內",
+    "户": "戶",
+    "戸": "戶",
+    "别": "別",
+    "温": "溫",
+    "黄": "黃",
+    "産": "產",
+    "査": "查",
+    "録": "錄",
+    "祕": "秘",
+    "裏": "裡",
+    "滙": "匯",
+    "彦": "彥",
+    "値": "值",
+    "衆": "眾",
+    "綫": "線",
+    "税": "稅",
+    "强": "強",
+    "兑": "兌",
+}
+_TAI = ("臺", "台")
+_LEGAL_PREFIXES = ("社團法人", "財團法人")
+# bodies that are legal persons of one kind: the prefix may be printed or left out
+_PREFIX_BY_KIND = {"association": "社團法人", "medical_society": "社團法人", "foundation": "財團法人"}
+# a short alias ending in 會 followed by these is a word (工程會議, 工程會勘), not the body
+_NOT_AFTER_HUI = frozenset("議勘")
+_END = ""  # trie key that marks the end of a form
+
+
+@cache
+def _norm_char(ch: str) -> str:
+    """One character's matching form: NFKC, official variant, no whitespace or format chars."""
+    out = []
+    for c in unicodedata.normalize("NFKC", ch):
+        c = _VARIANTS.get(c, c)
+        if c.isspace() or unicodedata.category(c) == "Cf":
+            continue
+        out.append(c)
+    return "".join(out)
+
+
+def normalize_for_match(text: str) -> str:
+    """Matching form of `text`: NFKC, 台→臺 and other official variants, whitespace removed."""
+    return "".join([_norm_char(c) for c in text])
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+    """`normalize_for_match(text)` and, for each of its characters, the index in `text` it came from."""
+    chars: list[str] = []
+    index: list[int] = []
+    for i, c in enumerate(text):
+        n = _norm_char(c)
+        if n:
+            chars.append(n)
+            index.extend([i] * len(n))
+    return "".join(chars), index
+
+
+def tai_variants(form: str, limit: int = 3) -> list[str]:
+    """Every 臺/台 spelling of `form` (the first `limit` occurrences vary; the rest stay as given)."""
+    positions = [i for i, c in enumerate(form) if c in _TAI][:limit]
+    if not positions:
+        return [form]
+    out: list[str] = []
+    chars = list(form)
+    for combo in itertools.product(_TAI, repeat=len(positions)):
+        for pos, c in zip(positions, combo, strict=True):
+            chars[pos] = c
+        out.append("".join(chars))
+    return out
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """One body of the gazetteer; `successor` is set for bodies renamed or merged since."""
+
+    name: str
+    kind: str
+    aliases: tuple[str, ...] = ()
+    parent: str | None = None
+    successor: str | None = None
+    note: str | None = None  # a caveat about the entry itself (e.g. membership to verify)
+
+
+@dataclass(frozen=True)
+class OrgMention:
+    """A body named in a text: the printed slice `text[start:end]` and what it stands for."""
+
+    text: str
+    start: int
+    end: int
+    canonical: str
+    kind: str
+    parent: str | None = None
+
+
+class Gazetteer:
+    """All bodies, every printable form of their names, and a trie over the matching forms."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.organisations: dict[str, Organisation] = {}
+        for raw in data["organisations"]:
+            org = Organisation(
+                name=raw["name"],
+                kind=raw["kind"],
+                aliases=tuple(raw.get("aliases", ())),
+                parent=raw.get("parent"),
+                successor=raw.get("successor"),
+                note=raw.get("note"),
+            )
+            if org.name in self.organisations:
+                raise ValueError(f"duplicate organisation in gazetteer: {org.name}")
+            self.organisations[org.name] = org
+        self.local_units: tuple[str, ...] = tuple(data.get("local_units", ()))
+        # canonical name -> printable forms (official spelling; 台 variants are added by `surface_forms`)
+        self._forms: dict[str, list[str]] = {}
+        # matching form -> canonical name; names beat aliases beat derived forms on a clash
+        self._lookup: dict[str, str] = {}
+        self._short_alias: set[str] = set()
+        self._build_forms()
+        self._trie: dict[str, Any] = {}
+        for form, canonical in self._lookup.items():
+            self._insert(self._trie, form, canonical)
+        self._unit_trie: dict[str, Any] = {}
+        for unit in self.local_units:
+            self._insert(self._unit_trie, normalize_for_match(unit), unit)
+
+    # -- building ---------------------------------------------------------------
+
+    @staticmethod
+    def _insert(trie: dict[str, Any], key: str, value: str) -> None:
+        node = trie
+        for c in key:
+            node = node.setdefault(c, {})
+        node.setdefault(_END, value)
+
+    def _base_forms(self, org: Organisation) -> list[str]:
+        return [org.name, *org.aliases]
+
+    def _derived_forms(self, org: Organisation) -> list[str]:
+        """Legal-person prefix added or dropped, and parent name/alias + the child's short name."""
+        out: list[str] = []
+        base = self._base_forms(org)
+        prefix = _PREFIX_BY_KIND.get(org.kind)
+        for form in base:
+            for legal in _LEGAL_PREFIXES:
+                if form.startswith(legal) and len(form) - len(legal) >= 3:
+                    out.append(form[len(legal) :])
+            if prefix and not form.startswith(_LEGAL_PREFIXES):
+                out.append(prefix + form)
+        parent = self.organisations.get(org.parent) if org.parent else None
+        if parent is not None and org.name.startswith(parent.name):
+            suffix = org.name[len(parent.name) :]
+            parent_forms = [f for f in self.forms(parent.name) if not f.startswith(_LEGAL_PREFIXES)]
+            # short aliases only (食藥署): a long alias is a name of its own (臺中市衛生局)
+            shorts = [suffix, *(a for a in org.aliases if len(a) <= 5 and not a.startswith(parent.name))]
+            for pf in parent_forms:
+                for short in shorts:
+                    if not short.startswith(pf):
+                        out.append(pf + short)
+        return out
+
+    def _build_forms(self) -> None:
+        for org in self.organisations.values():
+            self._lookup.setdefault(normalize_for_match(org.name), org.name)
+        for org in self.organisations.values():
+            for alias in org.aliases:
+                key = normalize_for_match(alias)
+                self._lookup.setdefault(key, org.name)
+                if len(key) <= 3:
+                    self._short_alias.add(key)
+        for org in self.organisations.values():
+            for form in self.forms(org.name):
+                self._lookup.setdefault(normalize_for_match(form), org.name)
+
+    def forms(self, name: str) -> list[str]:
+        """Printable forms of the body `name` (official spelling, no 台 variants), name first."""
+        cached = self._forms.get(name)
+        if cached is not None:
+            return cached
+        org = self.organisations[name]
+        self._forms[name] = self._base_forms(org)  # guards against a parent cycle
+        forms = list(dict.fromkeys([*self._base_forms(org), *self._derived_forms(org)]))
+        self._forms[name] = forms
+        return forms
+
+    # -- queries ----------------------------------------------------------------
+
+    def surface_forms(self, name: str) -> list[str]:
+        """Every printed spelling matched exactly (for phrase patterns): forms and their 台/臺 variants."""
+        out: list[str] = []
+        for form in self.forms(name):
+            out.extend(tai_variants(form))
+        return list(dict.fromkeys(out))
+
+    def get(self, name: str) -> Organisation | None:
+        return self.organisations.get(name)
+
+    def children(self, name: str) -> list[Organisation]:
+        """Bodies whose parent is `name`: a ministry's agencies, a national union's member associations."""
+        return [o for o in self.organisations.values() if o.parent == name]
+
+    def __iter__(self) -> Iterator[Organisation]:
+        return iter(self.organisations.values())
+
+    def __len__(self) -> int:
+        return len(self.organisations)
+
+    def lookup(self, form: str) -> str | None:
+        """Canonical name for an already normalised form (exact, whole string)."""
+        return self._lookup.get(form)
+
+    def _unit_after(self, norm: str, pos: int) -> tuple[int, str] | None:
+        """Longest local unit (衛生局, 社會處…) starting at `pos`: (end, unit)."""
+        node = self._unit_trie
+        best: tuple[int, str] | None = None
+        j = pos
+        while j < len(norm):
+            nxt = node.get(norm[j])
+            if nxt is None:
+                break
+            node = nxt
+            j += 1
+            if _END in node:
+                best = (j, node[_END])
+        return best
+
+    def _unit_name(self, gov: str, unit: str) -> str:
+        return gov + unit
+
+    def canonical(self, name: str) -> str | None:
+        """Canonical full name of a printed name, alias or variant; None if not a known body."""
+        key = normalize_for_match(name)
+        if not key:
+            return None
+        found = self._lookup.get(key)
+        if found is not None:
+            return found
+        # a local government + one of its ordinary units (臺北市政府社會局)
+        node = self._trie
+        for j, c in enumerate(key):
+            nxt = node.get(c)
+            if nxt is None:
+                break
+            node = nxt
+            gov = node.get(_END)
+            if gov is not None and self.organisations[gov].kind == "local_government":
+                unit = self._unit_after(key, j + 1)
+                if unit is not None and unit[0] == len(key):
+                    return self._unit_name(gov, unit[1])
+        return None
+
+    def find(self, text: str) -> list[OrgMention]:
+        """Leftmost-longest mentions of known bodies in `text`, offsets into `text`."""
+        norm, index = normalize_with_offsets(text)
+        mentions: list[OrgMention] = []
+        trie = self._trie
+        n = len(norm)
+        i = 0
+        while i < n:
+            node = trie.get(norm[i])
+            if node is None:
+                i += 1
+                continue
+            ends: list[tuple[int, str]] = []
+            j = i + 1
+            while True:
+                if _END in node:
+                    ends.append((j, node[_END]))
+                if j >= n:
+                    break
+                nxt = node.get(norm[j])
+                if nxt is None:
+                    break
+                node = nxt
+                j += 1
+            hit = self._accept(norm, i, ends)
+            if hit is None:
+                i += 1
+                continue
+            end, canonical = hit
+            org = self.organisations[canonical]
+            kind, parent = org.kind, org.parent
+            if org.kind == "local_government":
+                unit = self._unit_after(norm, end)
+                if unit is not None:
+                    end, canonical = unit[0], self._unit_name(canonical, unit[1])
+                    kind, parent = "local_agency", org.name
+            start_o, end_o = index[i], index[end - 1] + 1
+            mentions.append(OrgMention(text[start_o:end_o], start_o, end_o, canonical, kind, parent))
+            i = end
+        return mentions
+
+    def _accept(self, norm: str, start: int, ends: list[tuple[int, str]]) -> tuple[int, str] | None:
+        """The longest candidate that is not a short alias glued to the next word (工程會議)."""
+        for end, canonical in reversed(ends):
+            form = norm[start:end]
+            if (
+                form in self._short_alias
+                and form.endswith("會")
+                and end < len(norm)
+                and norm[end] in _NOT_AFTER_HUI
+            ):
+                continue
+            return end, canonical
+        return None
+
+
+def _data_file() -> Traversable:
+    """The packaged gazetteer.json.
+
+    Under pytest, `tests/extractors/` (no __init__.py) on sys.path can make the name
+    `extractors` a namespace package of that folder, so the resource is looked up there
+    first and then beside this module.
+    """
+    packaged = resources.files("extractors").joinpath("data").joinpath("gazetteer.json")
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent / "data" / "gazetteer.json"
+
+
+def _load_data() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_data_file().read_text(encoding="utf-8"))
+    return data
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    """The packaged gazetteer, loaded once per process."""
+    return Gazetteer(_load_data())
+
+
+def canonical_org(name: str) -> str | None:
+    """Alias or variant spelling → canonical full name (衛福部 → 衛生福利部); None if unknown."""
+    return gazetteer().canonical(name)
+
+
+def find_orgs(text: str) -> list[OrgMention]:
+    """Known bodies named in `text`, leftmost-longest, with offsets into the printed text."""
+    return gazetteer().find(text)
+
+
+def iter_patterns() -> Iterable[tuple[str, str]]:
+    """(printed form, canonical name) for every exact spelling: the source of phrase patterns."""
+    g = gazetteer()
+    for org in g:
+        for form in g.surface_forms(org.name):
+            yield form, org.name
