@@ -126,3 +126,40 @@ CONTACT_RES = _compile(CONTACT_LABELS)
 BODY_RES = _compile(BODY_LABELS)
 MEETING_RES = _compile(MEETING_LABELS)
 FORM_RES = _compile(FORM_LABELS)
+
+
+_COLON_LIKE = re.compile(r"[:：;；]")
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """Levenshtein distance ≤ 1, without building the table: OCR misreads one character."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def fuzzy_label(text: str, tables: list[dict[str, tuple[str, ...]]]) -> tuple[str, str] | None:
+    """A label misread by OCR (`發文宇號：`, `主 旨;`): one wrong, missing or extra character.
+
+    Only labels of three characters or more: two-character labels differ from each other by
+    one character (正本/副本), so a misread one cannot be told apart.
+    """
+    m = _COLON_LIKE.search(text, 0, 18)
+    if m is None:
+        return None
+    head = re.sub(r"\s+", "", text[: m.start()])
+    if len(head) < 2:
+        return None
+    for table in tables:
+        for key, words in table.items():
+            for word in words:
+                if len(word) >= 3 and _within_one_edit(head, word):
+                    return key, text[m.end() :].lstrip()
+                if head == word:
+                    return key, text[m.end() :].lstrip()
+    return None

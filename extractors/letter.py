@@ -88,13 +88,22 @@ class _Reader:
         return joined.strip() or None
 
 
+_FUZZY_TABLES = {
+    id(g.HEADER_RES): g.HEADER_LABELS,
+    id(g.CONTACT_RES): g.CONTACT_LABELS,
+    id(g.BODY_RES): g.BODY_LABELS,
+    id(g.MEETING_RES): g.MEETING_LABELS,
+}
+
+
 def _match_label(text: str, tables: list[list[tuple[str, re.Pattern[str]]]]) -> tuple[str, str] | None:
+    """Exact label first; then one OCR misreading of a long label (see glossary.fuzzy_label)."""
     for table in tables:
         for key, pattern in table:
             m = pattern.match(text)
             if m:
                 return key, text[m.end() :]
-    return None
+    return g.fuzzy_label(text, [_FUZZY_TABLES[id(t)] for t in tables if id(t) in _FUZZY_TABLES])
 
 
 def find_title(lines: list[Line]) -> tuple[str | None, str | None, float]:

@@ -72,3 +72,27 @@ def test_missing_fields_are_null_never_guessed() -> None:
     assert doc.contact is None and doc.explanation is None and doc.signatory is None
     assert "issue_date" not in doc.confidence
     assert doc.subject == "本會會員大會延期舉行，請查照。"
+
+
+def test_labels_misread_by_ocr_are_still_found() -> None:
+    lines = [
+        line(200, 60, "衛生福利部 函", 20),
+        line(72, 160, "受文著：中華民國醫師公會全國聯合會"),
+        line(72, 182, "發文日期;中華民國111年1月19日"),
+        line(72, 204, "發文宇號：衛部資字第1112660027號"),
+        line(72, 226, "主 旨:關於貴會函請本部研議一事，請查照。"),
+        line(72, 248, "正本：中華民國醫師公會全國聯合會"),
+    ]
+    doc = extract_letter(lines, (1, 1), WIDTH)
+    assert doc.recipient == "中華民國醫師公會全國聯合會"
+    assert doc.issue_date == "2022-01-19"
+    assert doc.doc_number == "衛部資字第1112660027號"
+    assert doc.subject == "關於貴會函請本部研議一事，請查照。"
+
+
+def test_two_character_labels_are_not_guessed() -> None:
+    # 正木 is one stroke from 正本 but also one from 副本's neighbour: never guessed
+    from extractors.glossary import BODY_LABELS, fuzzy_label
+
+    assert fuzzy_label("正木：某公會", [BODY_LABELS]) is None
+    assert fuzzy_label("說明書：如附件", [BODY_LABELS]) is None
