@@ -142,7 +142,7 @@ def _pdfium_words(path: Path, index: int) -> list[Word]:
             if not ch or ch.isspace():
                 flush()
                 continue
-            left, bottom, right, top = text_page.get_charbox(i)
+            left, bottom, right, top = text_page.get_charbox(i, loose=True)
             box = (ch, float(left), float(right), float(height - top), float(height - bottom))
             if current:
                 prev = current[-1]
