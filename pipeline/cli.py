@@ -80,6 +80,7 @@ def eval_cmd(
     typer.echo(f"{'field':24} {'right':>6} {'total':>6} {'acc':>8}")
     for name, (ok, n) in sorted(report.per_field.items(), key=lambda kv: kv[1][0] / kv[1][1]):
         typer.echo(f"{name:24} {ok:6} {n:6} {ok / n:8.2%}")
+    typer.echo(f"OCR-tolerant (long texts at CER <= 2%, each 說明/辦法 item counted): {report.tolerant_accuracy():.2%}")
     for err in report.errors:
         typer.echo(f"ERROR {err}")
     for f in report.failures[:failures]:

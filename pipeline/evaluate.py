@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,10 @@ LETTER_FIELDS = (
 FORM_FIELDS = ("pages", "form_number", "title", "compiler", "period", "due", "distribution", "dates")
 OTHER_FIELDS = ("pages", "dates")
 FIELDS_BY_KIND: dict[str, tuple[str, ...]] = {"letter": LETTER_FIELDS, "form": FORM_FIELDS, "other": OTHER_FIELDS}
+
+LONG_TEXT_FIELDS = ("subject", "attachments")
+ITEM_FIELDS = ("explanation", "measures", "notes")
+MAX_CER = 0.02  # a long text read by OCR counts as right at this character error rate
 
 _SPACE_BETWEEN_ASCII = re.compile(r"(?<=[A-Za-z0-9])\s+(?=[A-Za-z0-9])")
 _SPACES = re.compile(r"\s+")
@@ -59,6 +64,41 @@ def normalise(value: Any, key: str = "") -> Any:
     return value
 
 
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance, two rows of the table at a time."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def cer_text(s: str) -> str:
+    """What CER is computed on: NFKC, no whitespace."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
+
+
+def cer(expected: str, got: str | None) -> float:
+    e, g = cer_text(expected), cer_text(got or "")
+    if not e:
+        return 0.0 if not g else 1.0
+    return levenshtein(e, g) / len(e)
+
+
+def flatten_items(items: list[dict[str, Any]] | None, prefix: str = "") -> list[tuple[str, str]]:
+    """(path of labels, text) of every item, depth first: `一`, `一/(1)`…"""
+    out: list[tuple[str, str]] = []
+    for it in items or []:
+        path = f"{prefix}/{it.get('label', '')}" if prefix else str(it.get("label", ""))
+        out.append((path, str(it.get("text", ""))))
+        out.extend(flatten_items(it.get("children"), path))
+    return out
+
+
 def get_field(doc: dict[str, Any], name: str) -> Any:
     cur: Any = doc
     for part in name.split("."):
@@ -86,6 +126,14 @@ class Report:
     errors: list[str] = field(default_factory=list)
     non_empty: list[int] = field(default_factory=lambda: [0, 0])
     low_confidence: list[tuple[str, int, str, float]] = field(default_factory=list)
+    # OCR-tolerant counting: long texts right at CER <= 2 %, each item of a tree counted on its own
+    tolerant: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    tolerant_failures: list[Failure] = field(default_factory=list)
+
+    def tolerant_accuracy(self) -> float:
+        right = sum(v[0] for v in self.tolerant.values())
+        total = sum(v[1] for v in self.tolerant.values())
+        return right / total if total else 0.0
 
     @property
     def total(self) -> tuple[int, int]:
@@ -109,7 +157,13 @@ class Report:
                 k: {"right": v[0], "total": v[1], "accuracy": round(v[0] / v[1], 4)}
                 for k, v in sorted(self.per_field.items())
             },
+            "tolerant_accuracy": round(self.tolerant_accuracy(), 4),
+            "tolerant_per_field": {
+                k: {"right": v[0], "total": v[1], "accuracy": round(v[0] / v[1], 4)}
+                for k, v in sorted(self.tolerant.items())
+            },
             "failures": [f.__dict__ for f in self.failures],
+            "tolerant_failures": [f.__dict__ for f in self.tolerant_failures],
             "errors": self.errors,
             "low_confidence": [
                 {"file": f, "document": d, "field": k, "confidence": c} for f, d, k, c in self.low_confidence
@@ -135,15 +189,49 @@ def compare(golden: dict[str, Any], result: FileResult, report: Report, low_conf
         kind = g.get("kind", "letter")
         kind_right = p is not None and p.get("kind") == kind
         _count(report, "kind", kind_right, name, i, kind, p and p.get("kind"), non_empty=True)
+        report.tolerant["kind"][1] += 1
+        report.tolerant["kind"][0] += kind_right
         for f in FIELDS_BY_KIND.get(kind, OTHER_FIELDS):
             expected = normalise(get_field(g, f), f.split(".")[-1])
             got = normalise(get_field(p, f), f.split(".")[-1]) if p else None
             _count(report, f, expected == got, name, i, get_field(g, f), get_field(p, f) if p else None,
                    non_empty=expected is not None)
+            _count_tolerant(report, f, g, p, expected == got, name, i)
         if p:
             for k, c in (p.get("confidence") or {}).items():
                 if c < low_conf:
                     report.low_confidence.append((name, i, k, c))
+
+
+def _count_tolerant(
+    report: Report, f: str, g: dict[str, Any], p: dict[str, Any] | None, exact: bool, name: str, i: int
+) -> None:
+    if f in ITEM_FIELDS:
+        got_items = dict(flatten_items(get_field(p, f))) if p else {}
+        golden_items = flatten_items(get_field(g, f))
+        if not golden_items:
+            ok = not got_items
+            report.tolerant[f][1] += 1
+            report.tolerant[f][0] += ok
+            if not ok:
+                report.tolerant_failures.append(Failure(name, i, f, None, list(got_items.items())))
+            return
+        for path, text in golden_items:
+            ok = path in got_items and cer(text, got_items[path]) <= MAX_CER
+            report.tolerant[f][1] += 1
+            report.tolerant[f][0] += ok
+            if not ok:
+                report.tolerant_failures.append(Failure(name, i, f"{f}[{path}]", text, got_items.get(path)))
+        return
+    if f in LONG_TEXT_FIELDS and get_field(g, f):
+        got_text = get_field(p, f) if p else None
+        ok = cer(str(get_field(g, f)), got_text) <= MAX_CER
+    else:
+        ok = exact
+    report.tolerant[f][1] += 1
+    report.tolerant[f][0] += ok
+    if not ok:
+        report.tolerant_failures.append(Failure(name, i, f, get_field(g, f), get_field(p, f) if p else None))
 
 
 def _count(report: Report, f: str, ok: bool, name: str, i: int, expected: Any, got: Any, non_empty: bool) -> None:

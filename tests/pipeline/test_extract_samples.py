@@ -60,3 +60,13 @@ def test_json_contract_shape(samples_dir: Path) -> None:
     assert letter["explanation"][2]["children"][0]["children"][0]["label"] == "1"
     assert all(set(c) == {"label", "text", "children"} for c in letter["explanation"])
     assert 0 < letter["confidence"]["doc_number"] <= 1
+
+
+def test_tolerant_counting_forgives_small_ocr_errors_only() -> None:
+    from pipeline.evaluate import cer, flatten_items
+
+    assert cer("請貴公會協助轉知所屬會員踴躍參與，請查照。" * 3, "請貴公會協助轉知所屬會員踴躍參與,請查照。" * 3) == 0.0  # NFKC
+    assert cer("一二三四五六七八九十" * 6, "一二三四五六七八九十" * 5 + "一二三四五六七八九千") <= 0.02
+    assert cer("醫評字第1120100216A號", "醫評字第1120100216B號") > 0.02
+    tree = [{"label": "一", "text": "a", "children": [{"label": "1", "text": "b", "children": []}]}]
+    assert flatten_items(tree) == [("一", "a"), ("一/1", "b")]

@@ -1,0 +1,146 @@
+"""OCR for pages without a usable text layer: engines, image preparation, boxes → Words.
+
+    from pipeline.ocr import get_engine, ocr_image, boxes_to_words
+    from pipeline.ocr.imageprep import render_page
+
+    image = render_page(path, index, dpi=300)
+    result = ocr_image(image, dpi=300, page_width_pt=w, page_height_pt=h)
+    # result.words are schemas.page.Word in PDF points, origin top left: feed them to
+    # pipeline.layout.build_page through a RawPage(..., source=f"ocr:{result.engine}").
+
+Heavy imports (onnxruntime, the models) happen on an engine's first `read`, not on import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from pipeline.ocr.engines import (
+    DEFAULT_ENGINE,
+    FakeEngine,
+    ImageLike,
+    OcrBox,
+    OcrEngine,
+    OcrUnavailable,
+    PaddleEngine,
+    TesseractEngine,
+    engine_names,
+    get_engine,
+    register_engine,
+)
+from schemas.page import Colour, Word
+
+__all__ = [
+    "DEFAULT_ENGINE",
+    "RED",
+    "FakeEngine",
+    "ImageLike",
+    "OcrBox",
+    "OcrEngine",
+    "OcrResult",
+    "OcrUnavailable",
+    "PaddleEngine",
+    "TesseractEngine",
+    "boxes_to_words",
+    "engine_names",
+    "get_engine",
+    "ocr_image",
+    "register_engine",
+]
+
+# The colour given to words read from a page's red ink, so that Line.is_red holds for them
+# and layout keeps them apart from black text on the same row.
+RED: Colour = (0.8, 0.1, 0.1)
+BLACK: Colour = (0.0, 0.0, 0.0)
+
+
+def boxes_to_words(
+    boxes: Iterable[OcrBox],
+    dpi: float,
+    page_height_pt: float,
+    *,
+    page_width_pt: float | None = None,
+    size_ratio: float = 1.0,
+    colour: Colour = None,
+) -> list[Word]:
+    """Pixel boxes of an image rendered at `dpi` as Words in PDF points (origin top left, as the reader's).
+
+    `size` (the font size layout compares gaps against) is the box height times
+    `size_ratio` (the engine's `size_ratio`: line detectors pad their boxes). Boxes are
+    clipped to the page; empty texts are dropped.
+    """
+    scale = 72.0 / dpi
+    width = page_width_pt if page_width_pt is not None else float("inf")
+    words: list[Word] = []
+    for b in boxes:
+        text = b.text.strip()
+        if not text:
+            continue
+        x0 = min(max(b.x0 * scale, 0.0), width)
+        x1 = min(max(b.x1 * scale, x0), width)
+        top = min(max(b.top * scale, 0.0), page_height_pt)
+        bottom = min(max(b.bottom * scale, top), page_height_pt)
+        size = max((bottom - top) * size_ratio, 1.0)
+        words.append(Word(text=text, x0=x0, x1=x1, top=top, bottom=bottom, size=size, colour=colour))
+    return words
+
+
+@dataclass(slots=True)
+class OcrResult:
+    words: list[Word]
+    engine: str
+    width: float  # page size in points in the frame of `words` (swapped by a 90° turn)
+    height: float
+    rotation: int = 0
+    skew: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    mean_confidence: float = 0.0  # over all boxes read (Words do not keep a confidence)
+
+
+def ocr_image(
+    image: Image.Image,
+    *,
+    dpi: float,
+    page_width_pt: float,
+    page_height_pt: float,
+    engine: OcrEngine | str | None = None,
+    fix_orientation: bool = True,
+    fix_skew: bool = True,
+    separate_red: bool = True,
+) -> OcrResult:
+    """OCR one page image: upright, straighten, split off red ink, read text and stamp, convert to Words.
+
+    Words read from the red ink get colour RED (so Line.is_red), those from the text BLACK
+    when red was separated, else None.
+    """
+    from pipeline.ocr.imageprep import prepare
+
+    eng = get_engine(engine) if engine is None or isinstance(engine, str) else engine
+    prep = prepare(image, fix_orientation=fix_orientation, fix_skew=fix_skew, separate_red=separate_red)
+    width, height = page_width_pt, page_height_pt
+    if prep.rotation in (90, 270):
+        width, height = height, width
+    boxes = eng.read(prep.image)
+    text_colour = BLACK if prep.red is not None else None
+    words = boxes_to_words(
+        boxes, dpi, height, page_width_pt=width, size_ratio=eng.size_ratio, colour=text_colour
+    )
+    confidences = [b.confidence for b in boxes]
+    if prep.red is not None:
+        red_boxes = eng.read(prep.red)
+        words += boxes_to_words(red_boxes, dpi, height, page_width_pt=width, size_ratio=eng.size_ratio, colour=RED)
+        confidences += [b.confidence for b in red_boxes]
+    mean = sum(confidences) / len(confidences) if confidences else 0.0
+    return OcrResult(
+        words=words,
+        engine=eng.name,
+        width=width,
+        height=height,
+        rotation=prep.rotation,
+        skew=prep.skew,
+        notes=prep.notes,
+        mean_confidence=mean,
+    )

