@@ -29,6 +29,7 @@ lint: install
 
 samples: install
 	$(PY) -m samples.generator
+	$(PY) -m samples.scan
 
 eval: install
 	$(VENV)/bin/gongwen eval samples/born_digital

@@ -247,7 +247,7 @@ def _count(report: Report, f: str, ok: bool, name: str, i: int, expected: Any, g
 
 
 def golden_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.glob("*.json") if not p.name.endswith(".layout.json"))
+    return sorted(p for p in directory.glob("*.json") if not p.name.endswith((".layout.json", ".scan.json")))
 
 
 def evaluate(directory: Path, extract: Callable[[Path], FileResult] = extract_file) -> Report:
