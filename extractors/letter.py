@@ -237,8 +237,27 @@ def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float)
     if doc.received:
         conf["received"] = 0.9
     _fill_derived(doc, reader, conf, year)
-    doc.confidence = conf
+    _cap_by_reading(conf, reader, split.stamp_lines)
+    doc.confidence = {k: round(v, 3) for k, v in conf.items()}
     return doc
+
+
+def _cap_by_reading(conf: dict[str, float], reader: _Reader, stamp_lines: list[Line]) -> None:
+    """A field is no surer than the OCR engine was of the lines it was read from."""
+    def lowest(lines: list[Line]) -> float:
+        return min((ln.confidence for ln in lines), default=1.0)
+
+    for key in list(conf):
+        section = reader.sections.get(key)
+        if section is not None:
+            conf[key] = min(conf[key], lowest(section.line_objs))
+    if "contact" in conf:
+        parts = [ln for k, s in reader.sections.items() if k.startswith("contact.") for ln in s.line_objs]
+        conf["contact"] = min(conf["contact"], lowest(parts))
+    if "signatory" in conf:
+        conf["signatory"] = min(conf["signatory"], lowest(reader.signature))
+    if "received" in conf:
+        conf["received"] = min(conf["received"], lowest(stamp_lines))
 
 
 def _is_signature(line: Line, reader: _Reader, body_size: float, page_width: float) -> bool:

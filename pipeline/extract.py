@@ -16,6 +16,7 @@ from extractors.other import extract_other
 from extractors.segmentation import Span, segment
 from pipeline.layout import build_page
 from pipeline.reader import InputError, read_pages, sha256_of
+from pipeline.scan import OcrOptions
 from schemas.letter import Document, FileResult
 from schemas.page import Page
 
@@ -37,11 +38,12 @@ def extract_pages(pages: list[Page]) -> list[Document]:
     return [extract_span(pages, span) for span in segment(pages)]
 
 
-def extract_file(path: Path) -> FileResult:
+def extract_file(path: Path, ocr: OcrOptions | None = OcrOptions()) -> FileResult:
+    """`ocr=None` reads text layers only (a scanned page then stays empty)."""
     result = FileResult(file=str(path))
     try:
         result.sha256 = sha256_of(path) if path.is_file() else None
-        raw = read_pages(path)
+        raw = read_pages(path, ocr)
     except InputError as exc:
         result.error = str(exc)
         return result
@@ -50,10 +52,11 @@ def extract_file(path: Path) -> FileResult:
         return result
     pages = [build_page(r) for r in raw]
     result.pages = len(pages)
-    sources = sorted({p.source for p in pages})
-    result.text_source = "+".join(sources)
+    result.text_source = "+".join(dict.fromkeys(r.source for r in raw))
+    result.page_sources = [r.source for r in raw]
     if not any(p.lines for p in pages):
-        result.error = "no text layer (a scanned PDF: OCR is not available in this version)"
+        failed = [r.source for r in raw if r.source.startswith("ocr failed")]
+        result.error = failed[0] if failed else "no text found on any page (blank pages, or OCR found nothing)"
         return result
     try:
         result.documents = extract_pages(pages)

@@ -83,6 +83,7 @@ def make_line(words: list[Word], page: int) -> Line:
         size=median(sizes),
         colour=words[0].colour,
         page=page,
+        confidence=min(w.confidence for w in words),
     )
 
 

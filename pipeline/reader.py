@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.scan import OcrOptions, ocr_pages
+from pipeline.textlayer import assess
 from schemas.page import Colour, Word
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ class RawPage:
     source: str
     # vertical ruling lines (x, top, bottom): table borders that separate cells
     rules: list[tuple[float, float, float]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what OCR did: rotation, deskew, red ink
 
 
 def sha256_of(path: Path) -> str:
@@ -157,14 +160,30 @@ def _pdfium_words(path: Path, index: int) -> list[Word]:
         pdf.close()
 
 
-def read_pages(path: Path) -> list[RawPage]:
-    """All pages of `path` as words; raises InputError for files that are not readable PDFs."""
+def _image_cover(page: Any) -> float:
+    """The largest image's share of the page: near 1 for a scanned page."""
+    area = float(page.width) * float(page.height) or 1.0
+    best = 0.0
+    for im in page.images:
+        w = min(float(im["x1"]), float(page.width)) - max(float(im["x0"]), 0.0)
+        h = min(float(im["bottom"]), float(page.height)) - max(float(im["top"]), 0.0)
+        best = max(best, max(w, 0.0) * max(h, 0.0) / area)
+    return best
+
+
+def read_pages(path: Path, ocr: OcrOptions | None = OcrOptions()) -> list[RawPage]:
+    """All pages of `path` as words; raises InputError for files that are not readable PDFs.
+
+    A page whose text layer is missing, garbled or covers only a corner of a scanned image
+    is OCR'd (unless `ocr` is None; then it stays empty). Each page records its source.
+    """
     import pdfplumber
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
     from pdfminer.pdfparser import PDFSyntaxError
 
     check_pdf_file(path)
     pages: list[RawPage] = []
+    to_ocr: list[tuple[int, float, float]] = []
     try:
         with pdfplumber.open(path) as pdf:
             if not pdf.pages:
@@ -175,6 +194,10 @@ def read_pages(path: Path) -> list[RawPage]:
                 if not words and page.chars == [] and _pdfium_has_text(path, i):
                     words = _pdfium_words(path, i)
                     source = "pypdfium2"
+                verdict = assess("".join(w.text for w in words), _image_cover(page) if len(words) < 200 else 0.0)
+                if not verdict.use_text:
+                    to_ocr.append((i, float(page.width), float(page.height)))
+                    words, source = [], f"none ({verdict.reason})"
                 rules = _vertical_rules(page) if words else []
                 pages.append(RawPage(i + 1, float(page.width), float(page.height), words, source, rules))
                 page.close()
@@ -187,6 +210,13 @@ def read_pages(path: Path) -> list[RawPage]:
         if isinstance(inner, PDFSyntaxError):
             raise InputError(f"corrupt PDF: {inner}") from exc
         raise InputError(f"corrupt or unreadable PDF: {type(inner).__name__}: {inner}") from exc
+    if ocr is not None and to_ocr:
+        for result in ocr_pages(path, to_ocr, ocr):
+            raw = pages[result.index]
+            raw.words = result.words
+            raw.width, raw.height = result.width, result.height
+            raw.source = f"ocr:{result.engine}" if result.error is None else f"ocr failed: {result.error}"
+            raw.notes = result.notes
     return pages
 
 

@@ -104,6 +104,7 @@ class FileResult(BaseModel):
     file: str
     sha256: str | None = None
     pages: int | None = None
-    text_source: str | None = None  # "pdfplumber", "pypdfium2": which reader produced the text
+    text_source: str | None = None  # which readers produced the text: pdfplumber, pypdfium2, ocr:ENGINE
+    page_sources: list[str] = Field(default_factory=list)  # the same, page by page
     documents: list[Document] = Field(default_factory=list)
     error: str | None = None

@@ -24,6 +24,7 @@ class Word:
     size: float
     colour: Colour = None
     upright: bool = True
+    confidence: float = 1.0  # the OCR engine's confidence; a text layer is certain
 
 
 @dataclass(slots=True)
@@ -39,6 +40,7 @@ class Line:
     size: float = 0.0
     colour: Colour = None
     page: int = 0  # 1-based page number in the PDF
+    confidence: float = 1.0  # lowest confidence of its words
 
     @property
     def is_red(self) -> bool:

@@ -37,7 +37,7 @@ def test_page_without_pdfminer_text_falls_back_to_pdfium(samples_dir: Path, monk
         def __init__(self, page: Any) -> None:
             self._page = page
             self.width, self.height, self.chars = page.width, page.height, []
-            self.vertical_edges = page.vertical_edges
+            self.vertical_edges, self.images = page.vertical_edges, page.images
 
         def close(self) -> None:
             self._page.close()
