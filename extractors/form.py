@@ -64,7 +64,8 @@ def find_form_title(lines: list[Line]) -> str | None:
     if not candidates:
         return None
     top_size = max(ln.size for ln in candidates)
-    best = next(ln for ln in candidates if ln.size >= top_size - 0.1)
+    # the first of the largest lines: OCR only estimates sizes, a body line may come out as big
+    best = next(ln for ln in candidates if ln.size >= 0.9 * top_size)
     return re.sub(r"^[_＿\s]+", "", best.text.strip())
 
 
@@ -96,9 +97,36 @@ def _merge_header_cells(lines: list[Line]) -> list[Line]:
     return merged
 
 
+_CELL_LABELS = re.compile(r"\s*(?=(?:編\s*製\s*機\s*關|表\s*號))")
+
+
+def split_merged_cells(lines: list[Line]) -> list[Line]:
+    """`每月終了後10日內編 編製機關`: OCR read two header cells as one line; cut before the label.
+
+    The cut position on the page is estimated from the share of characters before it.
+    """
+    out: list[Line] = []
+    for line in lines:
+        cuts = [m.start() for m in _CELL_LABELS.finditer(line.text) if m.start() > 0]
+        if not cuts:
+            out.append(line)
+            continue
+        bounds = [0, *cuts, len(line.text)]
+        width = line.x1 - line.x0
+        for a, b in zip(bounds, bounds[1:], strict=False):
+            piece = line.text[a:b].strip()
+            if not piece:
+                continue
+            x0 = line.x0 + width * a / max(len(line.text), 1)
+            x1 = line.x0 + width * b / max(len(line.text), 1)
+            out.append(Line(words=line.words, text=piece, x0=x0, x1=x1, top=line.top, bottom=line.bottom,
+                            size=line.size, colour=line.colour, page=line.page, confidence=line.confidence))
+    return out
+
+
 def extract_form(lines: list[Line], pages: tuple[int, int]) -> Document:
     split = split_noise(lines)
-    text_lines = _merge_header_cells(split.text_lines)
+    text_lines = _merge_header_cells(split_merged_cells(split.text_lines))
     doc = Document(kind="form", pages=list(pages))
     conf: dict[str, float] = {}
     for i, line in enumerate(text_lines):

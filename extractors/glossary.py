@@ -85,6 +85,10 @@ JOB_TITLES: tuple[str, ...] = tuple(
             "高級分析師", "分析師", "設計師", "承辦人", "幹事", "總幹事", "副組長", "輔導員",
             "督導", "專案經理", "執行秘書", "副研究員", "助理研究員", "行政專員", "衛生稽查員",
             "稽查員", "社工師", "心理師", "藥師", "醫師", "護士", "教官", "書記",
+            "稅務員", "社工督導", "社會工作員", "社會工作督導", "社工員", "課員", "技術員",
+            "工程員", "工程司", "護理長", "檢驗員", "研究助理", "行政助理", "約用人員", "臨時人員",
+            "專案人員", "聘用人員", "約聘研究員", "組長", "隊長", "所長", "站長", "會計員", "統計員",
+            "人事管理員", "辦事員", "秘書室主任", "專任助理", "專案專員", "專員兼組長", "承辦員",
         ),
         key=len,
         reverse=True,
@@ -100,6 +104,25 @@ MARGIN_MARKS: tuple[str, ...] = (
 WITH_ATTACHMENTS = re.compile(r"[（(]\s*(均|並)?\s*含\s*附\s*件\s*[）)]\s*$")
 
 COLON = "[:：]"
+
+# OCR engines trained on both scripts print some Traditional characters of labels in their
+# Simplified form (速别, 说明). For *finding labels* only, such characters are read as the
+# Traditional ones; the printed text is never rewritten. One character to one character,
+# so offsets stay valid.
+_LABEL_FORM = str.maketrans(
+    "别说发号办话传电邮联络开时间点备注编制机关单检录处级经员务计长绝对极",
+    "別說發號辦話傳電郵聯絡開時間點備註編製機關單檢錄處級經員務計長絕對極",
+)
+_LEADING_NOISE = re.compile(r"^[\s.·•,，、'\"`*\-–_|｜]+")
+
+
+def label_form(text: str) -> str:
+    """Text as label matching sees it: OCR's leading specks dropped, Simplified label characters mapped."""
+    return text.translate(_LABEL_FORM)
+
+
+def strip_leading_noise(text: str) -> str:
+    return _LEADING_NOISE.sub("", text)
 
 
 @dataclass(frozen=True)

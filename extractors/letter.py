@@ -98,12 +98,17 @@ _FUZZY_TABLES = {
 
 def _match_label(text: str, tables: list[list[tuple[str, re.Pattern[str]]]]) -> tuple[str, str] | None:
     """Exact label first; then one OCR misreading of a long label (see glossary.fuzzy_label)."""
+    text = g.strip_leading_noise(text)
+    seen = g.label_form(text)
     for table in tables:
         for key, pattern in table:
-            m = pattern.match(text)
+            m = pattern.match(seen)
             if m:
                 return key, text[m.end() :]
-    return g.fuzzy_label(text, [_FUZZY_TABLES[id(t)] for t in tables if id(t) in _FUZZY_TABLES])
+    hit = g.fuzzy_label(seen, [_FUZZY_TABLES[id(t)] for t in tables if id(t) in _FUZZY_TABLES])
+    if hit:
+        return hit[0], text[len(text) - len(hit[1]) :]
+    return None
 
 
 def find_title(lines: list[Line]) -> tuple[str | None, str | None, float]:
@@ -270,9 +275,10 @@ def _is_signature(line: Line, reader: _Reader, body_size: float, page_width: flo
         return False
     bigger = line.size >= 1.2 * body_size
     to_right = line.x0 > 0.33 * page_width
-    if reader.signature:
+    if reader.signature or reader.cc_seen:
+        # after 正本/副本 a list's wrapped line sits at the hanging indent, a signature to the right
         return bigger or to_right
-    return bigger and (reader.cc_seen or to_right)
+    return bigger and to_right
 
 
 def _fill_header(doc: Document, reader: _Reader, conf: dict[str, float]) -> None:

@@ -20,7 +20,9 @@ from schemas.page import Line
 
 _BARCODE = re.compile(r"^[0-9A-Z]{8,}$")
 _BINDING = re.compile(r"^[裝訂線\s|｜.．…-]+$")
-_FOOTER = re.compile(r"^第\s*[0-9０-９]+\s*頁\s*[,，、]?\s*(?:共\s*[0-9０-９]+\s*頁)?$|^[0-9]+\s*/\s*[0-9]+$")
+_FOOTER_TEXT = r"第\s*[0-9０-９]+\s*[頁页]\s*[,，、]?\s*(?:共\s*[0-9０-９]+\s*[頁页])?"
+_FOOTER = re.compile(rf"^{_FOOTER_TEXT}$|^[0-9]+\s*/\s*[0-9]+$|^[-－—]\s*[0-9]+\s*[-－—]$")
+_FOOTER_TAIL = re.compile(rf"\s+{_FOOTER_TEXT}$")
 _EXCHANGE = re.compile(
     r"^(?:電\s*[0-9]{4}\s*/\s*[0-9]{1,2}\s*/\s*[0-9]{1,2}\s*文|交\s*[0-9]{1,2}\s*:\s*[0-9]{2}\s*章|電\s*文\s*交\s*換|電|文|交|章)$"
 )
@@ -120,7 +122,19 @@ def _looks_like_sentence(text: str) -> bool:
     return bool(re.search(r"[，。；、]", text))
 
 
+def _strip_footer_tail(line: Line) -> Line:
+    """OCR may read a page footer into the line beside it (`局長楊美玲 第2頁共2頁`)."""
+    m = _FOOTER_TAIL.search(line.text)
+    if m is None or m.start() == 0:
+        return line
+    return Line(
+        words=line.words, text=line.text[: m.start()], x0=line.x0, x1=line.x1, top=line.top,
+        bottom=line.bottom, size=line.size, colour=line.colour, page=line.page, confidence=line.confidence,
+    )
+
+
 def split_noise(lines: list[Line]) -> Split:
+    lines = [_strip_footer_tail(ln) for ln in lines]
     stamp_idx = {i for g in _stamp_groups(lines) for i in g}
     text_lines: list[Line] = []
     noise: list[tuple[str, Line]] = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from extractors import glossary as g
-from extractors.form import find_form_title, form_title_key
+from extractors.form import find_form_title, form_title_key, split_merged_cells
 from extractors.letter import TITLE_RE
 from extractors.noise import split_noise
 from schemas.letter import DocumentKind
@@ -49,9 +49,10 @@ def is_letter_start(page: Page) -> bool:
 
 
 def is_form_start(page: Page) -> bool:
-    compact = [re.sub(r"\s+", "", ln.text) for ln in page.lines]
-    has_number = any(c.startswith("表號") for c in compact)
-    has_compiler = any(c.startswith("編製機關") for c in compact)
+    """A form header: 表號 and 編製機關 near the top (as cells of their own or read into one line)."""
+    compact = [g.label_form(re.sub(r"\s+", "", ln.text)) for ln in page.lines[:20]]
+    has_number = any("表號" in c for c in compact)
+    has_compiler = any("編製機關" in c for c in compact)
     return has_number and has_compiler
 
 
@@ -77,6 +78,12 @@ def _headline(page: Page) -> str:
         if len(compact) >= 4:
             return compact
     return ""
+
+
+def _same_title(a: str, b: str) -> bool:
+    """Two readings of one form's title: equal but for an OCR slip or two."""
+    match = SequenceMatcher(None, a, b, autojunk=False)
+    return match.ratio() >= 0.85
 
 
 SAME_TOPIC = 6  # headlines sharing a run of this many characters continue one document
@@ -106,11 +113,11 @@ def segment(pages: list[Page]) -> list[Span]:
             continue
         if is_form_start(page):
             spans.append(Span("form", page.number, page.number))
-            title = find_form_title(split_noise(page.lines).text_lines)
+            title = find_form_title(split_merged_cells(split_noise(page.lines).text_lines))
             form_key = form_title_key(title) if title else None
             continue
         explained = _explanation_title(page)
-        if current and current.kind == "form" and explained and form_key and explained != form_key:
+        if current and current.kind == "form" and explained and form_key and not _same_title(explained, form_key):
             spans.append(Span("form", page.number, page.number))
             form_key = explained
             continue

@@ -13,6 +13,7 @@ import atexit
 import logging
 import multiprocessing
 import os
+import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,11 +63,13 @@ _POOL_SIZE = 0
 
 def _pool(workers: int) -> Executor:
     global _POOL, _POOL_SIZE
-    if _POOL is None or _POOL_SIZE != workers:
+    if _POOL is None or workers != _POOL_SIZE:
         if _POOL is not None:
             _POOL.shutdown(wait=False, cancel_futures=True)
-        # spawn: a worker must not inherit the parent's threads (Prefect, ONNX Runtime) half-way
-        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        # fork is cheap and works from any script; but a process with other threads (Prefect's
+        # task runners) must spawn, or a child may inherit a lock held by a thread it does not have
+        method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
+        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
         _POOL_SIZE = workers
     return _POOL
 
