@@ -7,6 +7,7 @@ cell of its own with the value in the next cell to its right rather than after a
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from extractors import glossary as g
 from extractors.dates import find_dates, to_iso
@@ -113,7 +114,7 @@ def split_merged_cells(lines: list[Line]) -> list[Line]:
             continue
         bounds = [0, *cuts, len(line.text)]
         width = line.x1 - line.x0
-        for a, b in zip(bounds, bounds[1:], strict=False):
+        for a, b in pairwise(bounds):
             piece = line.text[a:b].strip()
             if not piece:
                 continue

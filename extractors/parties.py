@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from extractors.glossary import JOB_TITLES, WITH_ATTACHMENTS
 from extractors.orgs import find_orgs, normalize_for_match
@@ -37,7 +38,7 @@ def split_run_together(text: str) -> list[str]:
     if relative and _RELATIVE_UNIT.match(text.strip()):
         # 本局長期照護科本局醫事管理科: each of the sender's own units starts with 本局/本部…
         cuts = [0, *relative, len(text)]
-        return [text[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
+        return [text[a:b] for a, b in pairwise(cuts)]
     mentions = sorted(find_orgs(text), key=lambda m: m.start)
     if len(mentions) < 2:
         return [text]

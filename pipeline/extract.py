@@ -16,7 +16,7 @@ from extractors.other import extract_other
 from extractors.segmentation import Span, segment
 from pipeline.layout import build_page
 from pipeline.reader import InputError, read_pages, sha256_of
-from pipeline.scan import OcrOptions
+from pipeline.scan import DEFAULT_OCR, OcrOptions
 from schemas.letter import Document, FileResult
 from schemas.page import Page
 
@@ -38,7 +38,7 @@ def extract_pages(pages: list[Page]) -> list[Document]:
     return [extract_span(pages, span) for span in segment(pages)]
 
 
-def extract_file(path: Path, ocr: OcrOptions | None = OcrOptions()) -> FileResult:
+def extract_file(path: Path, ocr: OcrOptions | None = DEFAULT_OCR) -> FileResult:
     """`ocr=None` reads text layers only (a scanned page then stays empty)."""
     result = FileResult(file=str(path))
     try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.scan import OcrOptions, ocr_pages
+from pipeline.scan import DEFAULT_OCR, OcrOptions, ocr_pages
 from pipeline.textlayer import assess
 from schemas.page import Colour, Word
 
@@ -171,7 +171,7 @@ def _image_cover(page: Any) -> float:
     return best
 
 
-def read_pages(path: Path, ocr: OcrOptions | None = OcrOptions()) -> list[RawPage]:
+def read_pages(path: Path, ocr: OcrOptions | None = DEFAULT_OCR) -> list[RawPage]:
     """All pages of `path` as words; raises InputError for files that are not readable PDFs.
 
     A page whose text layer is missing, garbled or covers only a corner of a scanned image

@@ -32,6 +32,9 @@ class OcrOptions:
     workers: int | None = None  # None: one per core
 
 
+DEFAULT_OCR = OcrOptions()
+
+
 @dataclass(slots=True)
 class OcrPage:
     index: int  # 0-based page index
