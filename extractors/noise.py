@@ -26,8 +26,13 @@ _FOOTER_TAIL = re.compile(rf"\s+{_FOOTER_TEXT}$")
 _EXCHANGE = re.compile(
     r"^(?:電\s*[0-9]{4}\s*/\s*[0-9]{1,2}\s*/\s*[0-9]{1,2}\s*文|交\s*[0-9]{1,2}\s*:\s*[0-9]{2}\s*章|電\s*文\s*交\s*換|電|文|交|章)$"
 )
-_RECEIPT = re.compile(r"收\s*文")
+_STAMP_DATE = r"[0-9]{2,3}\s*[/.]\s*[0-9]{1,2}\s*[/.]\s*[0-9]{1,2}"
+# 收文, or (when OCR garbled the office name and 收) `…文:112/06/01`
+_RECEIPT = re.compile(rf"收\s*文|文\s*[:：]\s*{_STAMP_DATE}")
+# a receipt stamp OCR read onto the end of a body line
+_RECEIPT_TAIL = re.compile(rf"[\u3400-\u9fff]{{0,10}}(?:收\s*文|文)\s*[:：]\s*{_STAMP_DATE}\s*$")
 _RECEIPT_LINE = re.compile(r"^(?P<org>[^\s:：]*?)\s*收\s*文\s*(?:日\s*期)?\s*[:：]?\s*(?P<rest>.*)$")
+_GARBLED_RECEIPT = re.compile(rf"^(?P<org>)[\u3400-\u9fff]{{0,10}}?文\s*[:：]\s*(?P<rest>{_STAMP_DATE})\s*$")
 _RECEIPT_NUMBER = re.compile(r"^收\s*文\s*(?:字\s*號|文\s*號|號)\s*[:：]?\s*(?P<number>.+)$|^第\s*[0-9]+\s*號$")
 _MARGIN = {m.replace(" ", "") for m in MARGIN_MARKS}
 
@@ -133,8 +138,39 @@ def _strip_footer_tail(line: Line) -> Line:
     )
 
 
+_MARK_TOKENS = re.compile(
+    r"(?:(?<=[\s。；：])|^)(?:" + "|".join(re.escape(m) for m in MARGIN_MARKS if len(m) >= 3) + r")(?=\s|$)"
+)
+
+
+def _strip_mark_tokens(line: Line) -> Line:
+    """A margin note OCR read into a line as a word of its own (`…辦理。擬公布網站 二、…`)."""
+    if not _MARK_TOKENS.search(line.text) or is_margin_mark(line):
+        return line
+    text = re.sub(r"\s{2,}", " ", _MARK_TOKENS.sub("", line.text)).strip()
+    return Line(
+        words=line.words, text=text, x0=line.x0, x1=line.x1, top=line.top, bottom=line.bottom,
+        size=line.size, colour=line.colour, page=line.page, confidence=line.confidence,
+    )
+
+
+def _split_stamp_tail(line: Line) -> list[Line]:
+    m = _RECEIPT_TAIL.search(line.text)
+    # only a stamp glued to a sentence: a stamp line of its own (`醫事管理科 收文:…`) stays whole
+    if m is None or line.is_red or m.start() < 12 or not re.search(r"[。：；，]\s*$", line.text[: m.start()]):
+        return [line]
+    share = m.start() / max(len(line.text), 1)
+    cut_x = line.x0 + (line.x1 - line.x0) * share
+    head = Line(words=line.words, text=line.text[: m.start()].rstrip(), x0=line.x0, x1=cut_x, top=line.top,
+                bottom=line.bottom, size=line.size, colour=line.colour, page=line.page, confidence=line.confidence)
+    tail = Line(words=line.words, text=m.group(0).strip(), x0=cut_x, x1=line.x1, top=line.top,
+                bottom=line.bottom, size=line.size, colour=line.colour, page=line.page, confidence=line.confidence)
+    return [head, tail]
+
+
 def split_noise(lines: list[Line]) -> Split:
-    lines = [_strip_footer_tail(ln) for ln in lines]
+    lines = [piece for ln in lines for piece in _split_stamp_tail(ln)]
+    lines = [_strip_mark_tokens(_strip_footer_tail(ln)) for ln in lines]
     stamp_idx = {i for g in _stamp_groups(lines) for i in g}
     text_lines: list[Line] = []
     noise: list[tuple[str, Line]] = []
@@ -163,7 +199,7 @@ def read_receipt(stamp_lines: list[Line], default_year: int | None = None) -> Re
             found = find_doc_numbers(text)
             number = found[0].normalized if found else re.sub(r"\s+", "", num.group("number") or text)
             continue
-        m = _RECEIPT_LINE.match(text)
+        m = _RECEIPT_LINE.match(text) or _GARBLED_RECEIPT.match(text)
         if m:
             if m.group("org") and org is None:
                 org = m.group("org")

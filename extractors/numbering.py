@@ -22,7 +22,7 @@ _STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("paren_han", re.compile(rf"^[(（]\s*([{HAN_DIGITS}]+)\s*[)）]\s*")),
     ("paren_arabic", re.compile(r"^[(（]\s*([0-9０-９]{1,3})\s*[)）]\s*")),
     ("paren_stem", re.compile(rf"^[(（]\s*([{STEMS}])\s*[)）]\s*")),
-    ("han", re.compile(rf"^([{HAN_DIGITS}]+)\s*[、，,.．]\s*")),
+    ("han", re.compile(rf"^([{HAN_DIGITS}]+)\s*[、，,.．]+\s*")),
     # "1." must not be a decimal (7.5公分) nor a date (111. 1. 25).
     ("arabic", re.compile(r"^([0-9０-９]{1,3})\s*(?:[、，]|[.．](?!\s*[0-9０-９]))\s*")),
     ("stem", re.compile(rf"^([{STEMS}])\s*[、.．]\s*")),
@@ -73,6 +73,20 @@ class _Node:
         return Item(label=self.label, text=self.text.strip(), children=[c.to_item() for c in self.children])
 
 
+# An item that OCR read into the end of the previous line: `…辦理。 二、本年度…`. Only after
+# a sentence or a colon, and only before a number with its 、 or brackets.
+_RUN_IN_ITEM = re.compile(
+    rf"(?<=[。：:；])[\s.·．]*(?=(?:[{HAN_DIGITS}]+、|[(（](?:[{HAN_DIGITS}]+|[1-9][0-9]?)[)）](?![0-9０-９\-－])|[1-9][0-9]?、))"
+)
+
+
+def split_run_in_items(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        out.extend(p for p in _RUN_IN_ITEM.split(line) if p.strip())
+    return out
+
+
 def parse_items(lines: list[str]) -> list[Item]:
     """Physical lines of a numbered section (label already removed) → item tree.
 
@@ -81,7 +95,7 @@ def parse_items(lines: list[str]) -> list[Item]:
     """
     roots: list[_Node] = []
     stack: list[_Node] = []
-    for raw in lines:
+    for raw in split_run_in_items(lines):
         line = raw.strip()
         if not line:
             continue
