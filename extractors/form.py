@@ -141,6 +141,9 @@ def extract_form(lines: list[Line], pages: tuple[int, int]) -> Document:
         elif doc.compiler is None and compact.startswith("編製機關"):
             value = _cell_value(text_lines, i, "編製機關")
             if value:
+                # OCR may read the 表號 cell below-right into the same line
+                value = _FORM_NUMBER.sub("", value).strip() or None
+            if value:
                 doc.compiler = value
                 conf["compiler"] = 0.9
         if doc.period is None and compact in g.FORM_PERIODS:

@@ -333,8 +333,13 @@ def _fill_contact(doc: Document, reader: _Reader, conf: dict[str, float]) -> Non
     raw_name = reader.text("contact.name")
     if raw_name:
         contact.title, contact.name = split_title_name(raw_name)
+    for key in ("phone", "fax"):
+        value = getattr(contact, key)
+        if value:
+            setattr(contact, key, _EDGE_SPECKS.sub("", value) or None)
+    email_fixed = False
     if contact.email:
-        contact.email = re.sub(r"\s+", "", contact.email)
+        contact.email, email_fixed = repair_email(re.sub(r"\s+", "", contact.email))
     if any(v is not None for v in contact.model_dump().values()):
         doc.contact = contact
         conf["contact"] = 0.9
@@ -345,6 +350,29 @@ def _fill_contact(doc: Document, reader: _Reader, conf: dict[str, float]) -> Non
             if value:
                 found = any(e.label == label for e in entities(value))
                 conf[f"contact.{key}"] = 0.95 if found else 0.5
+        if email_fixed:
+            conf["contact.email"] = min(conf.get("contact.email", 0.7), 0.7)
+
+
+_EDGE_SPECKS = re.compile(r"^[\s.,·:;]+|[\s.,·:;]+$")
+_EMAIL_DOMAIN_ONE = re.compile(r"(?<=[a-z])1(?=[a-z])")
+
+
+def repair_email(email: str) -> tuple[str, bool]:
+    """Undo OCR misreadings that cannot be part of an address.
+
+    `!` is never in an address and `:` never in a domain (both are a misread `l` / `.`), and a
+    `1` between letters of a domain is an `l` (h1shb.gov.tw). The user part is left alone:
+    `A110627` and `Al10627` are both possible there. Returns (email, changed).
+    """
+    email = _EDGE_SPECKS.sub("", email)
+    if email.count("@") != 1:
+        return email, False
+    user, domain = email.split("@")
+    fixed_user = user.replace("!", "l")
+    fixed_domain = _EMAIL_DOMAIN_ONE.sub("l", domain.replace("!", "l").replace(":", ".").replace(",", "."))
+    fixed = f"{fixed_user}@{fixed_domain}"
+    return fixed, fixed != email
 
 
 def _items(reader: _Reader, key: str) -> list[Item] | None:

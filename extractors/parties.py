@@ -8,7 +8,8 @@ from itertools import pairwise
 from extractors.glossary import JOB_TITLES, WITH_ATTACHMENTS
 from extractors.orgs import find_orgs, normalize_for_match
 
-_SEPARATORS = re.compile(r"[、，,；;]")
+# 、 and ，, and what OCR makes of a faint 、 (：), never part of a name
+_SEPARATORS = re.compile(r"[、，,；;：:]")
 _RELATIVE_UNIT = re.compile(r"本[局部府署會院處所校]")
 
 

@@ -9,9 +9,9 @@ text it is stamped over. Lines are ordered top to bottom, then left to right.
 
 from __future__ import annotations
 
-import re
 from statistics import median
 
+from pipeline.ocrtext import clean_ocr_text
 from pipeline.reader import RawPage
 from schemas.page import Colour, Line, Page, Word
 
@@ -88,31 +88,12 @@ def make_line(words: list[Word], page: int) -> Line:
     )
 
 
-_CJK = r"\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
-# Dust on a scan is read as a dot. A half-width dot or middle dot is never printed between
-# two Han characters or full-width marks, at the edge of a Han line, or inside a number
-# that ends in 年/號; there it is a speck, not text.
-_SPECKS = (
-    (re.compile(rf"(?<=[{_CJK}])\s?[.·．•]+\s?(?=[{_CJK}])"), ""),
-    (re.compile(rf"^[.·．•,]+\s?(?=[{_CJK}(（0-9])"), ""),
-    (re.compile(rf"(?<=[{_CJK}])\s?[.·．•,]+$"), ""),
-    (re.compile(r"(?<=[0-9])[·•](?=[0-9])"), ""),
-    (re.compile(r"(?<=[0-9])\.(?=[0-9]{1,2}年)"), ""),
-)
-
-
-def clean_ocr_specks(text: str) -> str:
-    for pattern, repl in _SPECKS:
-        text = pattern.sub(repl, text)
-    return text
-
-
 def build_page(raw: RawPage) -> Page:
     lines: list[Line] = []
     for row in _rows([w for w in raw.words if w.text.strip()]):
         lines.extend(make_line(seg, raw.number) for seg in _segments(row, raw.rules))
     if raw.source.startswith("ocr"):
         for line in lines:
-            line.text = clean_ocr_specks(line.text)
+            line.text = clean_ocr_text(line.text)
         lines = [ln for ln in lines if ln.text.strip()]
     return Page(number=raw.number, width=raw.width, height=raw.height, lines=lines, source=raw.source)
