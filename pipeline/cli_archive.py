@@ -1,0 +1,213 @@
+"""`gongwen ingest`, `search` and `show`: the archive commands (registered by pipeline/cli.py).
+
+Exit codes (GONGWEN.md §7): 0 success; 1 some inputs failed (a file that failed extraction,
+a document not found); 2 usage error (no files, a date that is not a date, an empty query).
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated, Any
+
+import typer
+
+from extractors.dates import parse_date
+from pipeline.db import open_archive
+from pipeline.extract import expand_paths
+from pipeline.search import Hit, SearchFilters, search
+from pipeline.show import DocumentView, find_documents, show
+from pipeline.store import FileReport, IngestSummary, ingest_file
+
+KINDS = ("letter", "form", "other")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _print_json(payload: Any) -> None:
+    json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _flows_module() -> ModuleType | None:
+    """flows.py (the Prefect flows) lives beside the packages, not inside one."""
+    try:
+        import flows
+
+        return flows
+    except ModuleNotFoundError as exc:
+        if exc.name != "flows":
+            raise
+    path = ROOT / "flows.py"
+    if not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("flows", path)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["flows"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run_ingest(paths: list[Path]) -> list[FileReport]:
+    """The Prefect flow of flows.py; the same pipeline calls without Prefect if it is not there."""
+    flows = _flows_module()
+    if flows is not None:
+        run: Callable[[list[str]], list[FileReport]] = flows.ingest_flow
+        return run([str(p) for p in paths])
+    typer.echo("flows.py not found: ingesting without Prefect", err=True)
+    archive = open_archive()
+    return [ingest_file(archive, p) for p in expand_paths(paths)]
+
+
+def _parse_day(value: str | None, option: str) -> datetime.date | None:
+    if value is None:
+        return None
+    day = parse_date(value)
+    if day is None:
+        try:
+            day = datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            typer.echo(f"{option}: not a date: {value!r} (e.g. 112/05/30, 民國112年5月30日, 2023-05-30)", err=True)
+            raise typer.Exit(2) from None
+    return day
+
+
+def _hit_lines(hit: Hit) -> list[str]:
+    head = f"{hit.id:>6}  {hit.kind:6} {hit.issue_date or '?':10}  {hit.doc_number or '-'}  {hit.sender or ''}"
+    if hit.matched[:1] == ["subject"]:  # the snippet is the subject, matches marked
+        return [head, f"        {hit.snippet}"]
+    lines = [head, f"        {hit.subject or ''}"]
+    if hit.snippet and hit.snippet != hit.subject:
+        lines.append(f"        {hit.snippet}")
+    return lines
+
+
+def _view_lines(view: DocumentView) -> list[str]:
+    doc = view.document
+    out = [f"#{view.id} {doc.kind} pages {doc.pages[0]}-{doc.pages[-1]}"]
+    skip = {"kind", "pages", "explanation", "measures", "notes", "dates", "confidence", "references"}
+    for key, value in doc.model_dump(mode="json", exclude_none=True).items():
+        if key in skip or value in ([], {}, ""):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items() if v)
+        elif isinstance(value, list):
+            value = "、".join(str(v) for v in value)
+        out.append(f"  {key:14} {value}")
+    for section in ("explanation", "measures", "notes"):
+        items = getattr(doc, section)
+        if items:
+            out.append(f"  {section}:")
+            out.extend(_item_lines(items, 2))
+    for c in view.copies:
+        received = f"  收文 {c.received.org or ''} {c.received.date or ''} {c.received.number or ''}".rstrip() if c.received else ""
+        out.append(f"  file #{c.file_id} pages {c.pages[0]}-{c.pages[1]}  {c.path}  (store: {c.store_path}){received}")
+    for title, links in (("cites", view.cites), ("cited by", view.cited_by)):
+        for link in links:
+            where = f"#{link.id}" if link.id is not None else "(not in the archive)"
+            out.append(f"  {title:9} {link.doc_number or '-'} {where} {link.issue_date or ''} {link.sender or ''}")
+    if len(view.thread) > 1:
+        out.append("  thread:")
+        for link in view.thread:
+            mark = "→" if link.id == view.id else " "
+            out.append(f"   {mark} #{link.id} {link.issue_date or '?':10} {link.doc_number or '-'}  {link.sender or ''}: {(link.subject or '')[:40]}")
+    return out
+
+
+def _item_lines(items: list[Any], depth: int) -> list[str]:
+    out: list[str] = []
+    for item in items:
+        out.append(f"{'  ' * depth}{item.label}、{item.text}")
+        out.extend(_item_lines(item.children, depth + 1))
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    """Add `ingest`, `search` and `show` to the `gongwen` command."""
+
+    @app.command()
+    def ingest(
+        paths: Annotated[list[Path], typer.Argument(help="PDF files or folders of PDFs")],
+        as_json: Annotated[bool, typer.Option("--json", help="one report per file and the summary")] = False,
+    ) -> None:
+        """Extract and store PDFs in the archive ($GONGWEN_DATABASE_URL, default data/gongwen.sqlite)."""
+        if not expand_paths(paths):
+            typer.echo("no PDF files given", err=True)
+            raise typer.Exit(2)
+        reports = _run_ingest(paths)
+        summary = IngestSummary.of(reports)
+        if as_json:
+            _print_json({"files": [r.to_json() for r in reports], "summary": summary.to_json()})
+        else:
+            for r in reports:
+                detail = f": {r.error}" if r.error else f": {r.letters} letters, {r.forms} forms, {r.other} other"
+                linked = f" ({r.linked} linked)" if r.linked else ""
+                typer.echo(f"{r.path}: {r.status}{detail}{linked}")
+            typer.echo(summary.line())
+        if summary.failed or summary.quarantined:
+            raise typer.Exit(1)
+
+    @app.command("search")
+    def search_cmd(
+        query: Annotated[str, typer.Argument(help="words, all of which must occur (any substring; 台/臺 alike)")] = "",
+        sender: Annotated[str | None, typer.Option(help="發文機關 (part of the name, or any alias)")] = None,
+        recipient: Annotated[str | None, typer.Option(help="受文者, 正本 or 副本")] = None,
+        date_from: Annotated[str | None, typer.Option("--from", help="issued on or after (112/05/30 or 2023-05-30)")] = None,
+        date_to: Annotated[str | None, typer.Option("--to", help="issued on or before")] = None,
+        speed: Annotated[str | None, typer.Option(help="速別: 最速件, 速件, 普通件")] = None,
+        number: Annotated[str | None, typer.Option(help="發文字號, whole or a part")] = None,
+        kind: Annotated[str | None, typer.Option(help="letter, form or other")] = None,
+        limit: Annotated[int, typer.Option(help="how many results", min=1, max=1000)] = 20,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Full-text search over 主旨, 說明, 辦法 and parties, best matches first."""
+        if kind is not None and kind not in KINDS:
+            typer.echo(f"--kind must be one of {', '.join(KINDS)}", err=True)
+            raise typer.Exit(2)
+        filters = SearchFilters(
+            sender=sender or None,
+            recipient=recipient or None,
+            date_from=_parse_day(date_from, "--from"),
+            date_to=_parse_day(date_to, "--to"),
+            speed=speed or None,
+            number=number or None,
+            kind=kind,
+        )
+        if not query.strip() and not filters.any():
+            typer.echo("give a query or at least one filter", err=True)
+            raise typer.Exit(2)
+        archive = open_archive()
+        with archive.session() as session:
+            hits = search(session, query, filters, limit)
+        if as_json:
+            _print_json({"query": query, "count": len(hits), "results": [h.to_json() for h in hits]})
+            return
+        for hit in hits:
+            for line in _hit_lines(hit):
+                typer.echo(line)
+        typer.echo(f"{len(hits)} result{'s' if len(hits) != 1 else ''}" + (" (--limit reached)" if len(hits) == limit else ""))
+
+    @app.command("show")
+    def show_cmd(
+        ref: Annotated[str, typer.Argument(help="document id or 發文字號")],
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """One document: its fields, pages, files, the letters it cites and that cite it."""
+        archive = open_archive()
+        with archive.session() as session:
+            views = [v for i in find_documents(session, ref) if (v := show(session, i)) is not None]
+        if not views:
+            typer.echo(f"not in the archive: {ref}", err=True)
+            raise typer.Exit(1)
+        if as_json:
+            _print_json(views[0].to_json() if len(views) == 1 else [v.to_json() for v in views])
+            return
+        for view in views:
+            for line in _view_lines(view):
+                typer.echo(line)

@@ -1,0 +1,263 @@
+"""One stored document read back: its §7 fields, where it arrived, and its thread.
+
+The thread is the letter graph around a document: the letters it cites (by 字號, whether
+or not they are in the archive yet), the letters that cite it, and the whole connected
+conversation, oldest first, so an analyst sees a reply, its request and the forwarding
+cover letter together.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from pipeline.search import number_key
+from schemas.letter import Contact, DateMention, Document, Item, Received
+from schemas.orm import (
+    Appearance,
+    Citation,
+    DateRow,
+    DocumentRow,
+    FieldConfidence,
+    ItemRow,
+    Party,
+    ReceivedStamp,
+    StoredFile,
+)
+
+THREAD_LIMIT = 200  # documents in one thread view: a hub letter cited by thousands stays readable
+
+
+@dataclass
+class Link:
+    """A document at the other end of a citation; `id` is None when it is not in the archive."""
+
+    doc_number: str | None
+    id: int | None = None
+    issue_date: str | None = None
+    sender: str | None = None
+    subject: str | None = None
+
+
+@dataclass
+class Copy:
+    """One file a document arrived in, with its pages there and that copy's receipt stamp."""
+
+    file_id: int
+    sha256: str
+    path: str
+    store_path: str | None
+    pages: list[int]
+    received: Received | None
+
+
+@dataclass
+class DocumentView:
+    id: int
+    document: Document
+    copies: list[Copy] = field(default_factory=list)
+    cites: list[Link] = field(default_factory=list)
+    cited_by: list[Link] = field(default_factory=list)
+    thread: list[Link] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The §7 document, plus `id`, `files` (the copies), `cites`, `cited_by` and `thread`."""
+        return {
+            "id": self.id,
+            **self.document.model_dump(mode="json"),
+            "files": [{**asdict(c), "received": c.received.model_dump() if c.received else None} for c in self.copies],
+            "cites": [asdict(link) for link in self.cites],
+            "cited_by": [asdict(link) for link in self.cited_by],
+            "thread": [asdict(link) for link in self.thread],
+        }
+
+
+def find_documents(session: Session, ref: str) -> list[int]:
+    """Ids for `ref`: a document id (digits) or a 字號 (as printed, spaces and 台/臺 aside)."""
+    ref = ref.strip()
+    if ref.isdigit():
+        found = session.scalar(select(DocumentRow.id).where(DocumentRow.id == int(ref)))
+        if found is not None:
+            return [found]
+    key = number_key(ref)
+    if key is None:
+        return []
+    return list(session.scalars(select(DocumentRow.id).where(DocumentRow.doc_number_key == key).order_by(DocumentRow.id)))
+
+
+def _trees(rows: list[ItemRow]) -> dict[str, list[Item]]:
+    """ItemRows (in `seq` order per section) → the §7 trees per section."""
+    by_id: dict[int, Item] = {}
+    roots: dict[str, list[Item]] = defaultdict(list)
+    for row in rows:
+        item = Item(label=row.label, text=row.text)
+        by_id[row.id] = item
+        if row.parent_id is None:
+            roots[row.section].append(item)
+        else:
+            by_id[row.parent_id].children.append(item)
+    return roots
+
+
+def load_document(session: Session, doc_id: int) -> Document | None:
+    """The §7 `Document` as stored (receipt stamp: the first copy's)."""
+    row = session.get(DocumentRow, doc_id)
+    if row is None:
+        return None
+    items = list(
+        session.scalars(select(ItemRow).where(ItemRow.document_id == doc_id).order_by(ItemRow.section, ItemRow.seq))
+    )
+    trees = _trees(items)
+    parties = list(session.scalars(select(Party).where(Party.document_id == doc_id).order_by(Party.id)))
+
+    def names(role: str) -> list[str] | None:
+        out = [p.name for p in parties if p.role == role]
+        return out or None
+
+    flagged = [
+        p.name for role in ("attendee", "observer", "cc_main", "cc_copy") for p in parties if p.role == role and p.with_attachments
+    ]
+    contact_values = {
+        "address": row.contact_address,
+        "unit": row.contact_unit,
+        "name": row.contact_name,
+        "title": row.contact_title,
+        "phone": row.contact_phone,
+        "fax": row.contact_fax,
+        "email": row.contact_email,
+    }
+    stamp = session.scalars(
+        select(ReceivedStamp)
+        .join(Appearance, Appearance.id == ReceivedStamp.appearance_id)
+        .where(ReceivedStamp.document_id == doc_id)
+        .order_by(Appearance.id)
+        .limit(1)
+    ).first()
+    first_copy = session.scalars(select(Appearance.id).where(Appearance.document_id == doc_id).order_by(Appearance.id)).first()
+    received = None
+    if stamp is not None and stamp.appearance_id == first_copy:
+        received = Received(org=stamp.org, date=stamp.date.isoformat() if stamp.date else None, number=stamp.number)
+    dates = session.scalars(select(DateRow).where(DateRow.document_id == doc_id).order_by(DateRow.position))
+    citations = session.scalars(select(Citation).where(Citation.document_id == doc_id).order_by(Citation.position))
+    confidence = session.execute(select(FieldConfidence.field, FieldConfidence.value).where(FieldConfidence.document_id == doc_id))
+    return Document(
+        kind=row.kind,  # type: ignore[arg-type]
+        pages=[row.page_first, row.page_last],
+        file_code=row.file_code,
+        retention=row.retention,
+        sender=row.sender,
+        doc_type=row.doc_type,
+        contact=Contact(**contact_values) if any(v is not None for v in contact_values.values()) else None,
+        recipient=row.recipient,
+        issue_date=row.issue_date.isoformat() if row.issue_date else None,
+        doc_number=row.doc_number,
+        speed=row.speed,
+        security=row.security,
+        attachments=row.attachments,
+        subject=row.subject,
+        explanation=trees.get("explanation"),
+        measures=trees.get("measures"),
+        cc_main=names("cc_main"),
+        cc_copy=names("cc_copy"),
+        cc_with_attachments=list(dict.fromkeys(flagged)) or None,
+        signatory=row.signatory,
+        meeting_time=row.meeting_time.isoformat(timespec="minutes") if row.meeting_time else None,
+        meeting_place=row.meeting_place,
+        chair=row.chair,
+        attendees=names("attendee"),
+        observers=names("observer"),
+        notes=trees.get("notes"),
+        form_number=row.form_number,
+        title=row.title,
+        compiler=row.compiler,
+        period=row.period,
+        due=row.due,
+        distribution=names("distribution"),
+        received=received,
+        references=[c.doc_number for c in citations],
+        dates=[DateMention(text=d.text, date=d.date.isoformat()) for d in dates],
+        deadline=row.deadline.isoformat() if row.deadline else None,
+        confidence={name: value for name, value in confidence},
+    )
+
+
+def _links(session: Session, ids: set[int]) -> dict[int, Link]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            DocumentRow.id, DocumentRow.doc_number, DocumentRow.issue_date, DocumentRow.sender,
+            DocumentRow.subject, DocumentRow.title,
+        ).where(DocumentRow.id.in_(sorted(ids)))
+    )
+    return {
+        r.id: Link(r.doc_number, r.id, r.issue_date.isoformat() if r.issue_date else None, r.sender, r.subject or r.title)
+        for r in rows
+    }
+
+
+def thread_ids(session: Session, doc_id: int, limit: int = THREAD_LIMIT) -> set[int]:
+    """Documents connected to `doc_id` by citations in either direction (at most `limit`)."""
+    seen = {doc_id}
+    frontier = {doc_id}
+    while frontier and len(seen) < limit:
+        rows = session.execute(
+            select(Citation.document_id, Citation.cited_id).where(
+                Citation.cited_id.is_not(None),
+                or_(Citation.document_id.in_(sorted(frontier)), Citation.cited_id.in_(sorted(frontier))),
+            )
+        )
+        nxt: set[int] = set()
+        for a, b in rows:
+            for x in (a, b):
+                if x is not None and x not in seen:
+                    nxt.add(x)
+        room = limit - len(seen)
+        nxt = set(sorted(nxt)[:room])
+        seen |= nxt
+        frontier = nxt
+    return seen
+
+
+def show(session: Session, doc_id: int) -> DocumentView | None:
+    """A document with its copies, what it cites, who cites it and its whole thread."""
+    document = load_document(session, doc_id)
+    if document is None:
+        return None
+    view = DocumentView(doc_id, document)
+    copies = session.execute(
+        select(Appearance, StoredFile).join(StoredFile, StoredFile.id == Appearance.file_id)
+        .where(Appearance.document_id == doc_id).order_by(Appearance.id)
+    )
+    stamps = {
+        s.appearance_id: s for s in session.scalars(select(ReceivedStamp).where(ReceivedStamp.document_id == doc_id))
+    }
+    for appearance, stored in copies:
+        stamp = stamps.get(appearance.id)
+        view.copies.append(
+            Copy(
+                stored.id, stored.sha256, stored.path, stored.store_path, [appearance.page_first, appearance.page_last],
+                Received(org=stamp.org, date=stamp.date.isoformat() if stamp.date else None, number=stamp.number)
+                if stamp else None,
+            )
+        )
+    cites = list(session.execute(
+        select(Citation.doc_number, Citation.cited_id).where(Citation.document_id == doc_id).order_by(Citation.position)
+    ))
+    citing = list(session.scalars(
+        select(Citation.document_id).where(Citation.cited_id == doc_id).distinct()
+    ))
+    members = thread_ids(session, doc_id)
+    links = _links(session, {i for _, i in cites if i is not None} | set(citing) | members)
+    view.cites = [links[i] if i is not None and i in links else Link(number) for number, i in cites]
+    view.cited_by = sorted((links[i] for i in citing if i in links), key=_chronological)
+    view.thread = sorted((links[i] for i in members if i in links), key=_chronological)
+    return view
+
+
+def _chronological(link: Link) -> tuple[str, int]:
+    return (link.issue_date or "9999", link.id or 0)

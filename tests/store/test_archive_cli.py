@@ -1,0 +1,90 @@
+"""`gongwen ingest` (the Prefect flow, embedded mode), `search` and `show` through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+# Prefect reads its settings when it is imported, so they are set before flows.py is. Its
+# INFO lines would go to a stream CliRunner has closed by the time the temporary server
+# stops (at exit). PREFECT_HOME stays the user's: a fresh one costs ~12 s of migrations.
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+from pipeline.cli import app
+from pipeline.cli_archive import _flows_module
+from pipeline.db import Archive, close_archives
+from pipeline.store import ingest_file
+from schemas.letter import FileResult
+
+_flows_module()
+Extract = Callable[[Path], FileResult]
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    values = {"GONGWEN_DATABASE_URL": db_url, "GONGWEN_FILES_DIR": str(tmp_path / "files")}
+    for k, v in values.items():
+        monkeypatch.setenv(k, v)
+    yield values
+    close_archives()
+
+
+def test_ingest_runs_the_prefect_flow(
+    env: dict[str, str], samples_dir: Path, bad_files: dict[str, Path]
+) -> None:
+    """One flow run per backend (each costs seconds): two small PDFs and a bad file."""
+    files = [samples_dir / "seed_003.pdf", samples_dir / "own_05.pdf", bad_files["not_pdf"]]
+    result = runner.invoke(app, ["ingest", *map(str, files), "--json"])
+    assert result.exit_code == 1, result.output  # one input failed, the others are stored
+    payload = json.loads(result.stdout)
+    assert [f["status"] for f in payload["files"]] == ["stored", "stored", "quarantined"]
+    assert payload["summary"] == {
+        "files": 3, "stored": 2, "duplicate": 0, "failed": 0, "quarantined": 1,
+        "letters": 3, "forms": 0, "other": 0, "linked": 0,
+    }
+    stored = sorted(p.name for p in Path(env["GONGWEN_FILES_DIR"]).rglob("*") if p.is_file())
+    assert len(stored) == 3  # every input with a content hash is kept, the quarantined one too
+    shown = runner.invoke(app, ["show", "衛部資字第1112660027號", "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["cited_by"][0]["doc_number"] == "全醫聯字第1110000119號"
+
+
+def test_ingest_usage_error_without_pdfs(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "empty_dir").mkdir()
+    assert runner.invoke(app, ["ingest", str(tmp_path / "empty_dir")]).exit_code == 2
+
+
+def test_search_and_show_commands(
+    env: dict[str, str], archive: Archive, extract: Extract, samples_dir: Path
+) -> None:
+    for name in ("seed_000", "seed_003"):
+        ingest_file(archive, samples_dir / f"{name}.pdf", extract=extract)
+
+    found = runner.invoke(app, ["search", "醫策會", "--from", "112/05/01", "--to", "民國112年5月31日", "--json"])
+    assert found.exit_code == 0, found.output
+    payload = json.loads(found.stdout)
+    assert {r["doc_number"] for r in payload["results"]} == {"醫評字第1120100216A號", "醫評字第1120100216B號"}
+    assert all("«" in r["snippet"] for r in payload["results"])
+
+    plain = runner.invoke(app, ["search", "台中", "--limit", "1"])
+    assert plain.exit_code == 0 and "«臺中»" in plain.stdout and "1 result" in plain.stdout
+
+    for hostile in ["'; DROP TABLE documents; --", "%", '"', "_"]:
+        assert runner.invoke(app, ["search", hostile, "--json"]).exit_code == 0
+
+    assert runner.invoke(app, ["search", "醫", "--from", "yesterday-ish"]).exit_code == 2
+    assert runner.invoke(app, ["search", "醫", "--kind", "memo"]).exit_code == 2
+    assert runner.invoke(app, ["search", "  "]).exit_code == 2
+
+    shown = runner.invoke(app, ["show", "中市衛醫字第1120070277號", "--json"])
+    assert shown.exit_code == 0, shown.output
+    view = json.loads(shown.stdout)
+    assert view["pages"] == [1, 2] and [c["doc_number"] for c in view["cites"]] == [
+        "醫評字第1120100216A號", "醫評字第1120100216B號"]
+    text_view = runner.invoke(app, ["show", str(view["id"])])
+    assert text_view.exit_code == 0 and "cites" in text_view.stdout and "thread:" in text_view.stdout
+    assert runner.invoke(app, ["show", "無此字第1號"]).exit_code == 1
