@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml scripts/install-system.sh
 install: $(STAMP)
 
 run: install
-	$(PY) flows.py samples/born_digital
+	$(PY) flows.py samples/
 
 test: install
 	$(PY) -m pytest
