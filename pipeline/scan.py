@@ -62,9 +62,15 @@ def ocr_page(path: str, index: int, width: float, height: float, options: OcrOpt
 
 _POOL: Executor | None = None
 _POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()
 
 
 def _pool(workers: int) -> Executor:
+    with _POOL_LOCK:  # flows ingest several files from threads: one pool for all of them
+        return _make_pool(workers)
+
+
+def _make_pool(workers: int) -> Executor:
     global _POOL, _POOL_SIZE
     if _POOL is None or workers != _POOL_SIZE:
         if _POOL is not None:
