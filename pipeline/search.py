@@ -8,7 +8,7 @@ finds 臺中 and the reverse. The indexes, per dialect:
 
 - SQLite: a trigram index (FTS5 `trigram` tokenizer over `document_text`) answers three
   characters or more exactly; a bigram index (`document_grams`, FTS5 over each document's
-  bigrams spelt as hex tokens) answers two, which trigram indexes cannot.
+  bigrams as tokens) answers two, which trigram indexes cannot.
 - PostgreSQL: the bigram index alone (`document_grams`, a GIN-indexed text[]): a query's
   bigrams must all be in a document, then the string itself is checked with LIKE. A
   pg_trgm index over the text as well doubled the cost of storing a letter.
@@ -27,7 +27,7 @@ import datetime
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -74,6 +74,8 @@ _SNIPPET_BEFORE, _SNIPPET_AFTER = 24, 56
 # many of the newest documents PostgreSQL reads before it turns to the bigram index
 CANDIDATES = 200
 WALK = 2000
+# PostgreSQL: filters that keep fewer documents than this are applied first (see `find_candidates`)
+DOMAIN = 20000
 # printed columns behind `document_text.meta` (see `search_text`), for snippets
 _META_COLUMNS = (
     "doc_number", "form_number", "attachments", "signatory", "meeting_place", "chair", "period", "title",
@@ -133,10 +135,12 @@ def plain(value: str) -> str:
 
 def number_key(number: str | None) -> str | None:
     """A 字號's lookup key: no spaces, half-width, 台→臺 (臺內警字 and 台內警字 are one number)."""
-    if not number:
-        return None
-    key = plain(normalize_for_match(normalize_doc_number(number)))
-    return key or None
+    return _number_key(number) if number else None
+
+
+@lru_cache(maxsize=65536)
+def _number_key(number: str) -> str | None:
+    return plain(normalize_for_match(normalize_doc_number(number))) or None
 
 
 # -- what is indexed ----------------------------------------------------------
@@ -214,24 +218,19 @@ def search_text(doc: Document, canonical: dict[str, str | None] | None = None) -
     return SearchText(match_form(doc.subject or doc.title), parties, meta, body)
 
 
+def indexed(gram: str) -> bool:
+    """Bigrams of letters and digits are indexed; one with punctuation or a symbol is left to LIKE
+    (a sixth of all bigrams, seldom searched for)."""
+    return gram[0].isalnum() and gram[1].isalnum()
+
+
 def bigrams(texts: Iterable[str]) -> list[str]:
-    """Distinct two-character substrings of each line of each text (never across two lines)."""
+    """Distinct indexed two-character substrings of each line of each text (never across lines)."""
     out: set[str] = set()
     for t in texts:
         for line in t.split("\n"):
-            out.update(line[i : i + 2] for i in range(len(line) - 1))
-    return sorted(out)
-
-
-_tokens: dict[str, str] = {}
-
-
-def _gram_token(gram: str) -> str:
-    """A bigram as an FTS5 `ascii` token: hex code points joined by z (臺中 → 81faz4e2d)."""
-    token = _tokens.get(gram)
-    if token is None:
-        token = _tokens[gram] = "z".join(format(ord(c), "x") for c in gram)
-    return token
+            out.update(map(str.__add__, line, line[1:]))
+    return [g for g in out if indexed(g)]
 
 
 def search_rows(document_id: int, search: SearchText, dialect: str) -> dict[str, dict[str, Any]]:
@@ -239,15 +238,12 @@ def search_rows(document_id: int, search: SearchText, dialect: str) -> dict[str,
 
     SQLite's trigram index (FTS5 over `document_text`) is kept in step by triggers; the
     bigram index is fed here because its tokens are computed in Python: in SQLite an FTS5
-    row of hex tokens, in PostgreSQL a text[] under a GIN index.
+    row of bigrams as tokens, in PostgreSQL a text[] under a GIN index (written as one string).
     """
-    pairs = bigrams((search.subject, search.parties, search.meta, search.body))
-    grams: dict[str, Any]
-    if dialect == "postgresql":
-        grams = {"document_id": document_id, "grams": pairs}
-    else:
-        grams = {"rowid": document_id, "grams": " ".join([_gram_token(x) for x in pairs])}
-    return {"document_text": {"document_id": document_id, **asdict(search)}, "document_grams": grams}
+    # space-separated: bigrams hold no whitespace (PostgreSQL splits the string into its text[])
+    pairs = " ".join(bigrams((search.subject, search.parties, search.meta, search.body)))
+    key = "document_id" if dialect == "postgresql" else "rowid"
+    return {"document_text": {"document_id": document_id, **asdict(search)}, "document_grams": {key: document_id, "grams": pairs}}
 
 
 # -- queries ------------------------------------------------------------------
@@ -356,32 +352,48 @@ def _term_condition(n: int, term: Term, dialect: str) -> ColumnElement[bool]:
     """
     doc_id = DocumentRow.id
     parts: list[ColumnElement[bool]] = []
-    long_forms = [f for f in term.forms if len(f) >= 3]
-    pairs = [f for f in term.forms if len(f) == 2]
-    singles = [f for f in term.forms if len(f) == 1]
     if dialect == "postgresql":  # the text itself, on the joined row (bigrams narrow it first)
-        for form in long_forms + pairs:
-            parts.append(_text_all_pg().like(_like(form), escape="\\"))
-    else:
-        if long_forms:
-            match = " OR ".join(_fts_phrase(f) for f in long_forms)
-            fts: Select[Any] = select(literal_column("rowid")).select_from(text("document_fts")).where(
-                text(f"document_fts MATCH :fts_{n}").bindparams(**{f"fts_{n}": match})
-            )
-            parts.append(doc_id.in_(fts))
-        if pairs:
-            match = " OR ".join(_gram_token(f) for f in pairs)
-            tokens: Select[Any] = select(literal_column("rowid")).select_from(text("document_grams")).where(
-                text(f"document_grams MATCH :grams_{n}").bindparams(**{f"grams_{n}": match})
-            )
-            parts.append(doc_id.in_(tokens))
-    for f in singles:  # on the joined document_text row (see `candidates`)
+        return or_(*(_text_all_pg().like(_like(f), escape="\\") for f in term.forms))
+    long_forms = [f for f in term.forms if len(f) >= 3]
+    pairs = [f for f in term.forms if len(f) == 2 and indexed(f)]
+    singles = [f for f in term.forms if _by_like(f)]
+    if long_forms:
+        match = " OR ".join(_fts_phrase(f) for f in long_forms)
+        fts: Select[Any] = select(literal_column("rowid")).select_from(text("document_fts")).where(
+            text(f"document_fts MATCH :fts_{n}").bindparams(**{f"fts_{n}": match})
+        )
+        parts.append(doc_id.in_(fts))
+    if pairs:
+        match = " OR ".join(_fts_phrase(f) for f in pairs)
+        tokens: Select[Any] = select(literal_column("rowid")).select_from(text("document_grams")).where(
+            text(f"document_grams MATCH :grams_{n}").bindparams(**{f"grams_{n}": match})
+        )
+        parts.append(doc_id.in_(tokens))
+    for f in singles:  # on the joined document_text row (see `find_candidates`)
         parts.append(_like_any_column(_like(f)))
     return or_(*parts) if parts else false()
 
 
-def _party_condition(value: str, roles: Sequence[str]) -> ColumnElement[bool]:
-    """Documents with a party in `roles` whose name holds `value`, or that is the body `value` names."""
+def _by_like(form: str) -> bool:
+    """SQLite: forms no index answers (one character; two with punctuation), checked with LIKE."""
+    return len(form) == 1 or (len(form) == 2 and not indexed(form))
+
+
+def _fts_column(column: str, forms: Sequence[str], name: str) -> Select[Any]:
+    """SQLite: documents whose `column` holds any of `forms` (three characters or more), by the trigram index."""
+    match = "{" + column + "}: (" + " OR ".join(_fts_phrase(f) for f in forms) + ")"
+    return select(literal_column("rowid")).select_from(text("document_fts")).where(
+        text(f"document_fts MATCH :{name}").bindparams(**{name: match})
+    )
+
+
+def _party_condition(value: str, roles: Sequence[str], dialect: str, name: str) -> ColumnElement[bool]:
+    """Documents with a party in `roles` whose name holds `value`, or that is the body `value` names.
+
+    The parties' names and their organisations' names are in the search text too: SQLite
+    narrows to the documents whose parties column holds them before reading party rows
+    (PostgreSQL has a trigram index on the names).
+    """
     key = match_form(value)
     name_hit: ColumnElement[bool] = Party.name_key.like(_like(key), escape="\\")
     canonical = canonical_org(value)
@@ -389,15 +401,18 @@ def _party_condition(value: str, roles: Sequence[str]) -> ColumnElement[bool]:
         org_ids = select(Organisation.id).where(Organisation.name == canonical)
         name_hit = or_(name_hit, Party.organisation_id.in_(org_ids))
     parties = select(Party.document_id).where(Party.role.in_(list(roles)), name_hit)
+    forms = [key, match_form(canonical)] if canonical else [key]
+    if dialect != "postgresql" and all(len(f) >= 3 for f in forms):
+        parties = parties.where(Party.document_id.in_(_fts_column("parties", forms, name)))
     return DocumentRow.id.in_(parties)
 
 
-def _filter_conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
+def _filter_conditions(filters: SearchFilters, dialect: str) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
-    if filters.sender:
-        out.append(_party_condition(filters.sender, ("sender",)))
-    if filters.recipient:
-        out.append(_party_condition(filters.recipient, ADDRESSEE_ROLES))
+    if filters.sender and match_form(filters.sender):
+        out.append(_party_condition(filters.sender, ("sender",), dialect, "sender"))
+    if filters.recipient and match_form(filters.recipient):
+        out.append(_party_condition(filters.recipient, ADDRESSEE_ROLES, dialect, "recipient"))
     if filters.date_from:
         out.append(DocumentRow.issue_date >= filters.date_from)
     if filters.date_to:
@@ -415,6 +430,8 @@ def _filter_conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
             out.append(DocumentRow.doc_number_key == key)
         else:  # a part of one (the serial, the 代字)
             out.append(DocumentRow.doc_number_key.like(_like(key), escape="\\"))
+            if dialect != "postgresql" and len(key) >= 3:  # the 字號 is in the meta column
+                out.append(DocumentRow.id.in_(_fts_column("meta", [match_form(filters.number)], "number")))
     return out
 
 
@@ -432,12 +449,14 @@ def _pg_grams(terms: Sequence[Term]) -> TextClause | None:
     params: dict[str, list[str]] = {}
     for n, term in enumerate(terms):
         alternatives = []
-        for k, form in enumerate(f for f in term.forms if len(f) >= 2):
-            params[f"g_{n}_{k}"] = bigrams([form])
+        for k, form in enumerate(term.forms):
+            pairs = bigrams([form])
+            if not pairs:  # one character, or punctuation: no bigram to narrow with
+                break
+            params[f"g_{n}_{k}"] = pairs
             alternatives.append(f"grams @> CAST(:g_{n}_{k} AS text[])")
-        if len(alternatives) < len(term.forms):  # a one-character form: no bigram to narrow with
-            continue
-        clauses.append("(" + " OR ".join(alternatives) + ")")
+        else:
+            clauses.append("(" + " OR ".join(alternatives) + ")")
     if not clauses:
         return None
     return text(" AND ".join(clauses)).bindparams(**params)
@@ -453,12 +472,13 @@ def find_candidates(
     ranking them all. Filters alone: the newest by issue date.
 
     PostgreSQL cannot estimate how many documents hold a substring, so it is not left to
-    choose: the newest `WALK` documents are read first (enough for any common word), then
-    the bigram index brings the older candidates of a rarer word.
+    choose: narrow filters are applied first and the text of what they keep is read;
+    otherwise the newest `WALK` documents are read (enough for any common word), then the
+    bigram index brings the older candidates of a rarer word.
     """
-    conditions = [_term_condition(n, t, dialect) for n, t in enumerate(terms)] + _filter_conditions(filters)
+    conditions = [_term_condition(n, t, dialect) for n, t in enumerate(terms)] + _filter_conditions(filters, dialect)
     stmt = select(DocumentRow.id, DocumentRow.issue_date)
-    needs_text = any(len(f) == 1 or dialect == "postgresql" for t in terms for f in t.forms)
+    needs_text = dialect == "postgresql" or any(_by_like(f) for t in terms for f in t.forms)
     if needs_text:
         stmt = stmt.join(DocumentText, DocumentText.document_id == DocumentRow.id)
     stmt = stmt.where(and_(*conditions)).order_by(*_order(terms, dialect))
@@ -469,6 +489,27 @@ def find_candidates(
     def more(where: ColumnElement[bool]) -> None:
         found.extend((i, d) for i, d in session.execute(stmt.where(where).limit(pool - len(found))))
 
+    def among(ids: list[int]) -> None:  # the text of these documents, newest first, a chunk at a time
+        for start in range(0, len(ids), 1000):
+            chunk = text("document_text.document_id = ANY(CAST(:chunk AS integer[]))").bindparams(
+                chunk=ids[start : start + 1000]
+            )
+            more(chunk)  # type: ignore[arg-type]
+            if len(found) >= pool:
+                return
+
+    if filters.any():  # narrow filters (dates, a sender): read the text of the documents they keep
+        kept = list(
+            session.scalars(
+                select(DocumentRow.id)
+                .where(and_(*_filter_conditions(filters, dialect)))
+                .order_by(DocumentRow.id.desc())
+                .limit(DOMAIN)
+            )
+        )
+        if len(kept) < DOMAIN:
+            among(kept)
+            return found
     top = session.scalar(select(func.max(DocumentRow.id))) or 0
     more(DocumentText.document_id > top - WALK)  # a common word ends here
     grams = _pg_grams(terms)
@@ -489,13 +530,7 @@ def find_candidates(
             ),
             reverse=True,
         )
-        for start in range(0, len(older), 1000):
-            chunk = text("document_text.document_id = ANY(CAST(:chunk AS integer[]))").bindparams(
-                chunk=older[start : start + 1000]
-            )
-            more(chunk)  # type: ignore[arg-type]
-            if len(found) >= pool:
-                break
+        among(older)
     return found
 
 

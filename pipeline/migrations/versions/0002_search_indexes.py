@@ -2,7 +2,7 @@
 
 SQLite: `document_fts`, an FTS5 trigram index whose content is document_text (triggers
 keep it in step), and `document_grams`, a contentless FTS5 index of each document's
-bigrams spelt as ASCII tokens (pipeline/search.py feeds it), for two-character queries.
+bigrams, one token each (pipeline/search.py feeds it), for two-character queries.
 
 PostgreSQL: `document_grams`, a GIN-indexed text[] of each document's bigrams, serves every
 query of two characters or more (a query's bigrams must all be there, then the text is
@@ -42,8 +42,10 @@ _SQLITE_UP = [
         INSERT INTO document_fts (rowid, subject, parties, meta, body)
         VALUES (new.document_id, new.subject, new.parties, new.meta, new.body);
     END""",
+    # every character is a token character (bigrams are separated by spaces and hold none);
     # detail=none: a bigram query needs only which documents hold the token
-    "CREATE VIRTUAL TABLE document_grams USING fts5(grams, content='', tokenize='ascii', detail=none)",
+    "CREATE VIRTUAL TABLE document_grams USING fts5(grams, content='', "
+    "tokenize=\"unicode61 remove_diacritics 0 categories 'L* M* N* P* S* C*'\", detail=none)",
 ]
 _SQLITE_DOWN = [
     "DROP TABLE document_grams",
