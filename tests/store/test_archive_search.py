@@ -160,16 +160,25 @@ def test_show_by_id_and_by_number_with_the_thread(filled: Archive) -> None:
     assert payload["files"][0]["received"]["org"] == "醫事管理科"
 
 
-def test_the_paths_of_a_large_archive_give_the_same_results(filled: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On a big archive PostgreSQL walks the newest documents, then turns to the bigram index,
-    and few of the matches are ranked: with tiny limits the sample archive takes those paths."""
+@pytest.mark.parametrize("domain", [1, 3, 10_000])
+def test_the_paths_of_a_large_archive_give_the_same_results(
+    filled: Archive, monkeypatch: pytest.MonkeyPatch, domain: int
+) -> None:
+    """On a big archive PostgreSQL applies narrow filters first, else walks the newest documents,
+    then turns to the bigram index; few matches are ranked: tiny limits take the sample there."""
     import pipeline.search as search_module
 
-    queries = ["細胞治療", "細胞", "台中", "醫策會", "警", "醫策會 細胞", "認證", "zzz"]
-    expected = {q: set(numbers(filled, q)) for q in queries}
+    cases: list[tuple[str, dict[str, object]]] = [
+        ("細胞治療", {}), ("細胞", {}), ("台中", {}), ("醫策會", {}), ("警", {}), ("醫策會 細胞", {}),
+        ("認證", {}), ("zzz", {}), ("(一", {}), ("認證", {"date_from": datetime.date(2023, 1, 1)}),
+        ("醫", {"sender": "醫策會"}), ("認證", {"recipient": "臺中市"}), ("", {"sender": "衛生局"}),
+    ]
+    expected = [set(numbers(filled, q, **f)) for q, f in cases]
+    assert all(expected[:4]) and not expected[7]
     monkeypatch.setattr(search_module, "WALK", 2)
     monkeypatch.setattr(search_module, "CANDIDATES", 1)
-    for q in queries:
+    monkeypatch.setattr(search_module, "DOMAIN", domain)
+    for (q, f), want in zip(cases, expected, strict=True):
         with filled.session() as s:
-            found = {h.doc_number for h in search(s, q, limit=50)}
-        assert found == expected[q], q
+            found = {h.doc_number for h in search(s, q, SearchFilters(**f), limit=50)}  # type: ignore[arg-type]
+        assert found == want, (q, f)
