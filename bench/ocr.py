@@ -23,7 +23,6 @@ import os
 import statistics
 import sys
 import time
-import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,31 +36,10 @@ sys.path.insert(0, str(ROOT))
 BORN = ROOT / "samples" / "born_digital"
 SCANNED = ROOT / "samples" / "scanned"
 RESULTS = ROOT / "bench" / "RESULTS.md"
+
+from pipeline.evaluate import cer  # noqa: E402  (the same CER as `gongwen eval`)
+
 HEADING = "## OCR engines"
-
-
-def normalise(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).split())
-
-
-def levenshtein(a: str, b: str) -> int:
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        append = current.append
-        for j, cb in enumerate(b, 1):
-            append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
-def cer(reference: str, hypothesis: str) -> float:
-    ref, hyp = normalise(reference), normalise(hypothesis)
-    if not ref:
-        return 0.0 if not hyp else 1.0
-    return levenshtein(ref, hyp) / len(ref)
 
 
 @dataclass(frozen=True)
