@@ -204,6 +204,8 @@ _ACT_CUE: Final = re.compile(r"請|於|最遲|最晚|務必|務請|須|需|應|�
 _ACT_VERB: Final = re.compile(
     r"^(?:以|之)?前\s*(?:回覆|回復|函復|函覆|送|寄|報|提出|提報|繳|完成|上傳|填|申請|回傳|擲回|彙整|辦理)"
 )
+# `於113年1月1日前經核准者`: who qualifies, not a date to act by
+_CONDITION: Final = re.compile(r"^(?:以|之)?前\s*(?:已|經|曾|業經|業已|取得|領有)[^，。；,;]{0,12}者")
 _PERIOD_CUE: Final = re.compile(
     r"申請|申報|報名|受理|收件|徵件|繳交|繳費|送件|投稿|登記|填報|回覆|回復|報送|提出|提報|推薦|期限|截止"
 )
@@ -230,6 +232,8 @@ def _is_deadline(text: str, hit: _Hit) -> bool:
         return False  # 自112年7月1日起生效: an effective date
     if tail.startswith("截止"):
         return True
+    if _CONDITION.match(tail):
+        return False
     if tail.startswith(("前", "以前", "之前")):
         return bool(_ACT_CUE.search(clause) or _ACT_VERB.match(tail))
     if tail.startswith(("止", "為止")):

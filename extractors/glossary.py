@@ -38,6 +38,7 @@ BODY_LABELS: dict[str, tuple[str, ...]] = {
     "measures": ("辦法",),
     "cc_main": ("正本",),
     "cc_copy": ("副本",),
+    "summary": ("要旨",),  # a compiler's summary above a quoted letter: read so it leaks nowhere, not kept
 }
 
 MEETING_LABELS: dict[str, tuple[str, ...]] = {
@@ -152,6 +153,7 @@ FORM_RES = _compile(FORM_LABELS)
 
 
 _COLON_LIKE = re.compile(r"[:：;；]")
+COLON_RE = _COLON_LIKE  # a colon as OCR prints it (`;` for `：`)
 
 
 def _within_one_edit(a: str, b: str) -> bool:
@@ -164,6 +166,9 @@ def _within_one_edit(a: str, b: str) -> bool:
         return sum(x != y for x, y in zip(a, b, strict=True)) == 1
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+within_one_edit = _within_one_edit
 
 
 def fuzzy_label(text: str, tables: list[dict[str, tuple[str, ...]]]) -> tuple[str, str] | None:

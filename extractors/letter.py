@@ -13,13 +13,17 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from extractors import glossary as g
+from extractors.checks import check_letter
 from extractors.dates import find_dates, find_deadline, parse_date, parse_meeting_time, to_iso
+from extractors.di_table import as_letter_lines, is_di_table
 from extractors.doc_numbers import find_doc_numbers, normalize_doc_number
+from extractors.labels import match_label
 from extractors.nlp import entities
 from extractors.noise import read_receipt, split_noise
 from extractors.numbering import item_texts, join_text, parse_items
+from extractors.oneline import HeaderLine, find_header_line, is_loose_number
 from extractors.parties import split_parties, split_title_name
-from schemas.letter import Contact, DateMention, Document, Item
+from schemas.letter import Contact, DateMention, Document, Item, Notice
 from schemas.page import Line
 
 # Sections whose unlabelled following lines continue them.
@@ -27,10 +31,17 @@ _CONTINUED = {
     "attachments", "subject", "explanation", "measures", "cc_main", "cc_copy", "recipient",
     "meeting_place", "attendees", "observers", "notes", "contact.address", "security",
 }
-_BODY_KEYS = {"subject", "explanation", "measures", "cc_main", "cc_copy"}
+_BODY_KEYS = {"subject", "explanation", "measures", "cc_main", "cc_copy", "summary"}
+_NOTICE_KEYS = ("subject", "explanation", "measures")
 _MEETING_BODY_KEYS = {"subject", "notes", "attendees", "observers"}
 _RIGHT_COLUMN = 0.45  # share of the page width where the contact column starts
 
+# `一、主旨：` opens one of several numbered 主旨 blocks of a notice
+_NOTICE_BLOCK = re.compile(r"^\s*(?P<label>[一二三四五六七八九十]{1,3})\s*[、.．]\s*(?=主\s*旨\s*[:：;])")
+# a category line of an association's notice (`【衛生法規及醫療業務】`): a heading, not a field's text
+_CATEGORY = re.compile(r"^[【〔［\[][^】〕］\]]{1,30}[】〕］\]]$")
+# the delegation stamp printed under a 主旨 (`本案依分層負責規定授權主管科長決行`): not the letter's text
+_DELEGATION = re.compile(r"本案依\S{0,8}分層負責\S{0,14}決行$")
 TITLE_RE = re.compile(r"^(?P<sender>.+?)\s*(?P<type>" + "|".join(g.DOC_TYPES) + r")\s*$")
 _INLINE_LABEL = re.compile(
     r"\s+(?=(?:" + "|".join(g.label_pattern(v) for v in g.CONTACT_LABELS.values()) + r")\s*[:：])",
@@ -56,6 +67,24 @@ class _Reader:
     body_started: bool = False
     cc_seen: bool = False
     signature: list[Line] = field(default_factory=list)
+    notices: list[tuple[str, dict[str, _Section]]] = field(default_factory=list)
+
+    def start_notice(self, label: str) -> None:
+        """A numbered 主旨 block: the 主旨/說明 read so far belong to the block before it."""
+        self._stash()
+        self.notices.append((label, {}))
+
+    def _stash(self) -> None:
+        if self.notices:
+            for key in _NOTICE_KEYS:
+                if key in self.sections:
+                    self.notices[-1][1][key] = self.sections.pop(key)
+
+    def finish(self) -> None:
+        """The first block's 主旨/說明 are the letter's `subject`/`explanation`."""
+        self._stash()
+        if self.notices:
+            self.sections.update(self.notices[0][1])
 
     def open(self, key: str, first: str, line: Line, right: bool) -> None:
         section = self.sections.get(key)
@@ -88,34 +117,14 @@ class _Reader:
         return joined.strip() or None
 
 
-_FUZZY_TABLES = {
-    id(g.HEADER_RES): g.HEADER_LABELS,
-    id(g.CONTACT_RES): g.CONTACT_LABELS,
-    id(g.BODY_RES): g.BODY_LABELS,
-    id(g.MEETING_RES): g.MEETING_LABELS,
-}
-
-
-def _match_label(text: str, tables: list[list[tuple[str, re.Pattern[str]]]]) -> tuple[str, str] | None:
-    """Exact label first; then one OCR misreading of a long label (see glossary.fuzzy_label)."""
-    text = g.strip_leading_noise(text)
-    seen = g.label_form(text)
-    for table in tables:
-        for key, pattern in table:
-            m = pattern.match(seen)
-            if m:
-                return key, text[m.end() :]
-    hit = g.fuzzy_label(seen, [_FUZZY_TABLES[id(t)] for t in tables if id(t) in _FUZZY_TABLES])
-    if hit:
-        return hit[0], text[len(text) - len(hit[1]) :]
-    return None
+_STRAY_QUOTES = "”“\"'’‘」『』`"
 
 
 def find_title(lines: list[Line]) -> tuple[str | None, str | None, float]:
     """(sender, doc_type, confidence) from the title line: the largest text ending in a 文別."""
     header_end = len(lines)
     for i, line in enumerate(lines):
-        hit = _match_label(line.text, [g.HEADER_RES, g.BODY_RES])
+        hit = match_label(line.text, [g.HEADER_RES, g.BODY_RES])
         if hit and hit[0] not in ("file_code", "retention"):  # 檔號/保存年限 sit above the title
             header_end = i
             break
@@ -125,7 +134,7 @@ def find_title(lines: list[Line]) -> tuple[str | None, str | None, float]:
     best = max(candidates, key=lambda ln: ln.size)
     m = TITLE_RE.match(best.text.strip())
     assert m is not None
-    sender = re.sub(r"\s+", "", m.group("sender"))
+    sender = re.sub(r"\s+", "", m.group("sender")).rstrip(_STRAY_QUOTES)  # `臺中市政府地政局”函`
     sizes = [ln.size for ln in lines]
     conf = 0.95 if sizes and best.size >= max(sizes) - 0.5 else 0.7
     return sender, m.group("type"), conf
@@ -142,13 +151,18 @@ def _body_size(lines: list[Line]) -> float:
 
 
 _ALL_LABELS = [g.HEADER_RES, g.CONTACT_RES, g.BODY_RES, g.MEETING_RES]
+_LABEL_WORDS = frozenset(
+    w for table in (g.HEADER_LABELS, g.CONTACT_LABELS, g.BODY_LABELS, g.MEETING_LABELS) for ws in table.values() for w in ws
+)
 
 
 def rejoin_split_pieces(lines: list[Line]) -> list[Line]:
     """`檔　　號：X` is laid out as two pieces on one row (the spaces look like a column gap).
 
     Join a short piece with the next one on its row when together they start with a label
-    and the piece alone does not, and an agency's name with a 文別 set far to its right.
+    and the piece alone does not, a label printed in a table cell without a colon with the
+    value cell beside it (`開會時間 | 113年3月20日…`), and an agency's name with a 文別 set
+    far to its right.
     """
     out: list[Line] = []
     i = 0
@@ -160,9 +174,10 @@ def rejoin_split_pieces(lines: list[Line]) -> list[Line]:
             same_row
             and nxt is not None
             and len(line.text.strip()) <= 4
-            and _match_label(line.text, _ALL_LABELS) is None
-            and _match_label(line.text + nxt.text, _ALL_LABELS) is not None
+            and match_label(line.text, _ALL_LABELS) is None
+            and match_label(line.text + nxt.text, _ALL_LABELS) is not None
         )
+        label_cell = same_row and nxt is not None and re.sub(r"\s+", "", line.text) in _LABEL_WORDS
         # a title set as `臺北市政府　　　函`: the 文別 far to the right of the agency's name
         split_title = (
             same_row
@@ -171,10 +186,11 @@ def rejoin_split_pieces(lines: list[Line]) -> list[Line]:
             and abs(nxt.size - line.size) < 0.2 * line.size
             and TITLE_RE.match(line.text.strip()) is None
         )
-        if nxt is not None and (split_label or split_title):
+        if nxt is not None and (split_label or split_title or label_cell):
+            joint = "：" if label_cell else " "
             out.append(
                 Line(
-                    words=[*line.words, *nxt.words], text=line.text + " " + nxt.text, x0=line.x0, x1=nxt.x1,
+                    words=[*line.words, *nxt.words], text=line.text + joint + nxt.text, x0=line.x0, x1=nxt.x1,
                     top=min(line.top, nxt.top), bottom=max(line.bottom, nxt.bottom), size=line.size,
                     colour=line.colour, page=line.page,
                 )
@@ -188,8 +204,17 @@ def rejoin_split_pieces(lines: list[Line]) -> list[Line]:
 
 def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float) -> Document:
     split = split_noise(lines)
-    text_lines = rejoin_split_pieces(split.text_lines)
+    text_lines = split.text_lines
+    if is_di_table(text_lines):
+        # the table's own cells (`正本`, `副本`) would read as stamped marks: only stamps are noise here
+        stamps = {id(ln) for ln in split.stamp_lines}
+        text_lines = as_letter_lines([ln for ln in lines if id(ln) not in stamps], page_width)
+    text_lines = rejoin_split_pieces(text_lines)
     sender, doc_type, title_conf = find_title(text_lines)
+    header = find_header_line(text_lines)
+    if header is not None and sender is None:
+        sender, doc_type, title_conf = header.sender, header.doc_type, 0.85
+    header_lines = {id(ln) for ln in header.lines} if header else set()
     is_meeting = doc_type is not None and "通知單" in doc_type
     body_size = _body_size(text_lines)
     reader = _Reader(page_width)
@@ -198,18 +223,25 @@ def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float)
 
     for line in text_lines:
         text = line.text.strip()
+        compact = re.sub(r"\s+", "", text)
+        if id(line) in header_lines or _CATEGORY.match(compact) or _DELEGATION.match(compact):
+            continue
+        notice = _NOTICE_BLOCK.match(text)
+        if notice:
+            reader.start_notice(notice.group("label"))
+            text = text[notice.end() :]
         right = line.x0 > _RIGHT_COLUMN * page_width and not reader.body_started
         if not title_line_seen and sender and TITLE_RE.match(text) and re.sub(r"\s+", "", text).startswith(sender):
             title_line_seen = True
             continue
-        contact_hit = _match_label(text, [g.CONTACT_RES]) if not reader.body_started else None
-        if contact_hit and (right or not _match_label(text, tables)):
+        contact_hit = match_label(text, [g.CONTACT_RES]) if not reader.body_started else None
+        if contact_hit and (right or not match_label(text, tables)):
             for part in _contact_parts(text):
-                hit = _match_label(part, [g.CONTACT_RES])
+                hit = match_label(part, [g.CONTACT_RES])
                 if hit:
                     reader.open("contact." + hit[0], hit[1], line, right=True)
             continue
-        hit = _match_label(text, tables)
+        hit = match_label(text, tables)
         if hit:
             key, rest = hit
             if key in _BODY_KEYS or (is_meeting and key in _MEETING_BODY_KEYS):
@@ -228,6 +260,9 @@ def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float)
             # after the signature only stray lines remain
             continue
         reader.extend(text, line, right)
+    reader.finish()
+    if header is not None:
+        _take_header_line(reader, header)
 
     doc = Document(kind="letter", pages=list(pages), sender=sender, doc_type=doc_type)
     conf: dict[str, float] = {}
@@ -236,15 +271,25 @@ def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float)
         conf["doc_type"] = title_conf
     _fill_header(doc, reader, conf)
     _fill_contact(doc, reader, conf)
+    if is_meeting:
+        _fill_meeting_contact(doc, reader, conf)
     _fill_body(doc, reader, conf, is_meeting)
     year = _year_of(doc.issue_date)
     doc.received = read_receipt(split.stamp_lines, year)
     if doc.received:
         conf["received"] = 0.9
     _fill_derived(doc, reader, conf, year)
+    check_letter(doc, conf, reader.text("issue_date"))
     _cap_by_reading(conf, reader, split.stamp_lines)
     doc.confidence = {k: round(v, 3) for k, v in conf.items()}
     return doc
+
+
+def _take_header_line(reader: _Reader, header: HeaderLine) -> None:
+    """A one-line header's date and 字號, where no labelled field gave them."""
+    for key, value in (("issue_date", header.date_text), ("doc_number", header.number_text)):
+        if value and key not in reader.sections:
+            reader.sections[key] = _Section(key, [value], list(header.lines))
 
 
 def _cap_by_reading(conf: dict[str, float], reader: _Reader, stamp_lines: list[Line]) -> None:
@@ -305,7 +350,7 @@ def _fill_header(doc: Document, reader: _Reader, conf: dict[str, float]) -> None
             conf["doc_number"] = 0.98
         else:
             doc.doc_number = normalize_doc_number(raw_number)
-            conf["doc_number"] = 0.5
+            conf["doc_number"] = 0.85 if is_loose_number(raw_number) else 0.5
     speed = reader.text("speed")
     if speed:
         compact = re.sub(r"\s+", "", speed)
@@ -354,6 +399,28 @@ def _fill_contact(doc: Document, reader: _Reader, conf: dict[str, float]) -> Non
             conf["contact.email"] = min(conf.get("contact.email", 0.7), 0.7)
 
 
+_FIRST_DIGIT = re.compile(r"[(（]?\d")
+_PHONE_LABEL = re.compile(r"(?:聯絡電話|電\s*話)\s*[:：]?\s*$")
+
+
+def _fill_meeting_contact(doc: Document, reader: _Reader, conf: dict[str, float]) -> None:
+    """`聯絡人及電話：黃雅琪 04-25265394#3321` (printed below the meeting fields) gives what the header did not."""
+    raw = reader.text("meeting_contact")
+    if not raw:
+        return
+    m = _FIRST_DIGIT.search(raw)
+    who, phone = (raw[: m.start()], raw[m.start() :].strip()) if m else (raw, "")
+    who = _PHONE_LABEL.sub("", who).strip(" ，,、　")
+    contact = doc.contact or Contact()
+    if who and not contact.name:
+        contact.title, contact.name = split_title_name(who)
+    if phone and not contact.phone:
+        contact.phone = _EDGE_SPECKS.sub("", phone) or None
+    if any(v is not None for v in contact.model_dump().values()):
+        doc.contact = contact
+        conf.setdefault("contact", 0.85)
+
+
 _EDGE_SPECKS = re.compile(r"^[\s.,·:;]+|[\s.,·:;]+$")
 _EMAIL_DOMAIN_ONE = re.compile(r"(?<=[a-z])1(?=[a-z])")
 
@@ -375,6 +442,13 @@ def repair_email(email: str) -> tuple[str, bool]:
     return fixed, fixed != email
 
 
+def _section_text(section: _Section | None) -> str:
+    joined = ""
+    for part in section.lines if section else []:
+        joined = join_text(joined, part)
+    return joined
+
+
 def _items(reader: _Reader, key: str) -> list[Item] | None:
     section = reader.sections.get(key)
     if section is None or not section.lines:
@@ -384,6 +458,19 @@ def _items(reader: _Reader, key: str) -> list[Item] | None:
 
 def _fill_body(doc: Document, reader: _Reader, conf: dict[str, float], is_meeting: bool) -> None:
     doc.subject = reader.text("subject") or reader.text("subject_extra")
+    if doc.subject:
+        doc.subject = _DELEGATION.sub("", doc.subject).strip() or None
+    if len(reader.notices) > 1:
+        doc.notices = [
+            Notice(
+                label=label,
+                subject=_DELEGATION.sub("", _section_text(sections.get("subject"))).strip() or None,
+                explanation=parse_items(sections["explanation"].lines) or None if "explanation" in sections else None,
+                measures=parse_items(sections["measures"].lines) or None if "measures" in sections else None,
+            )
+            for label, sections in reader.notices
+        ]
+        conf["notices"] = 0.85
     if doc.subject:
         conf["subject"] = 0.95
     doc.explanation = _items(reader, "explanation")
@@ -438,6 +525,12 @@ def _own_text(doc: Document, reader: _Reader) -> list[str]:
     for items in (doc.explanation, doc.measures, doc.notes):
         if items:
             parts.extend(item_texts(items))
+    for notice in (doc.notices or [])[1:]:
+        if notice.subject:
+            parts.append(notice.subject)
+        for items in (notice.explanation, notice.measures):
+            if items:
+                parts.extend(item_texts(items))
     return parts
 
 

@@ -1,8 +1,11 @@
 """Split a PDF's pages into documents and tell letters from forms and everything else.
 
-A letter starts on a page that carries a letter header (發文日期/發文字號, or a title
-line ending in a 文別 followed by 受文者); a form starts on a page with a form header
-(表號, 編製機關) or with the 編製說明 of a form other than the current one. A letter
+A letter starts on a page that carries a letter header (發文日期/發文字號, a title
+line ending in a 文別 followed by 受文者, a one-line header with a 字號, the field table of
+an electronic letter's print-out) or a 主旨/說明 that does not continue the letter before it:
+`other` is for brochures and attachments, never a letter whose header is printed another
+way. Labels are read by `extractors.labels`, the matcher extraction uses. A form starts
+on a page with a form header (表號, 編製機關) or with the 編製說明 of a form other than the current one. A letter
 ends with its 正本/副本: a later page that is more than a signature or the tail of the
 list belongs to something else (a brochure, an attachment).
 """
@@ -14,9 +17,12 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from extractors import glossary as g
+from extractors.di_table import is_di_table
 from extractors.form import find_form_title, form_title_key, split_merged_cells
+from extractors.labels import page_labels
 from extractors.letter import TITLE_RE
 from extractors.noise import split_noise
+from extractors.oneline import find_header_line
 from schemas.letter import DocumentKind
 from schemas.page import Page
 
@@ -30,19 +36,23 @@ class Span:
     last: int
 
 
+_BODY_START_KEYS = {"subject", "explanation"}
+
+
 def _labels(page: Page) -> set[str]:
-    found: set[str] = set()
-    for line in page.lines:
-        for table in (g.HEADER_RES, g.BODY_RES, g.MEETING_RES):
-            for key, pattern in table:
-                if pattern.match(line.text):
-                    found.add(key)
-    return found
+    return page_labels([ln.text for ln in page.lines])
 
 
-def is_letter_start(page: Page) -> bool:
+def is_letter_start(page: Page, continuing: set[str] | None = None) -> bool:
+    """`continuing`: the labels of a letter still open before this page (its 主旨 may end here)."""
     labels = _labels(page)
     if labels & _LETTER_KEYS:
+        return True
+    text_lines = split_noise(page.lines).text_lines
+    if find_header_line(text_lines) is not None or is_di_table(text_lines):
+        return True
+    body = labels & _BODY_START_KEYS
+    if body and (continuing is None or "subject" in body & continuing):
         return True
     has_title = any(TITLE_RE.match(ln.text.strip()) and len(ln.text) < 40 for ln in page.lines[:12])
     return has_title and "recipient" in labels
@@ -99,6 +109,7 @@ def _same_topic(a: str, b: str) -> bool:
 def segment(pages: list[Page]) -> list[Span]:
     spans: list[Span] = []
     letter_closed = False
+    letter_labels: set[str] = set()
     form_key: str | None = None
     other_headline = ""
     for page in pages:
@@ -107,9 +118,11 @@ def segment(pages: list[Page]) -> list[Span]:
                 spans[-1].last = page.number
             continue
         current = spans[-1] if spans else None
-        if is_letter_start(page):
+        open_letter = current is not None and current.kind == "letter" and not letter_closed
+        if is_letter_start(page, letter_labels if open_letter else None):
             spans.append(Span("letter", page.number, page.number))
-            letter_closed = bool(_labels(page) & {"cc_main", "cc_copy"})
+            letter_labels = _labels(page)
+            letter_closed = bool(letter_labels & {"cc_main", "cc_copy"})
             continue
         if is_form_start(page):
             spans.append(Span("form", page.number, page.number))
@@ -123,7 +136,8 @@ def segment(pages: list[Page]) -> list[Span]:
             continue
         if current and current.kind == "letter" and (not letter_closed or _is_letter_tail(page)):
             current.last = page.number
-            letter_closed = letter_closed or bool(_labels(page) & {"cc_main", "cc_copy"})
+            letter_labels |= _labels(page)
+            letter_closed = letter_closed or bool(letter_labels & {"cc_main", "cc_copy"})
             continue
         if current and current.kind == "form":
             current.last = page.number

@@ -33,6 +33,15 @@ class Item(BaseModel):
     children: list[Item] = Field(default_factory=list)
 
 
+class Notice(BaseModel):
+    """One numbered 主旨 block of a notice that prints several (`一、主旨：…說明：…　二、主旨：…`)."""
+
+    label: str
+    subject: str | None = None
+    explanation: list[Item] | None = None
+    measures: list[Item] | None = None
+
+
 class Received(BaseModel):
     """A receipt stamp (收文) put on the letter by the office that received it."""
 
@@ -73,6 +82,9 @@ class Document(BaseModel):
     cc_copy: list[str] | None = None
     cc_with_attachments: list[str] | None = None  # names that carried (含附件)
     signatory: str | None = None
+    # every numbered 主旨 block of a notice that prints several, the first included (it is also
+    # `subject`/`explanation`); null when the document has one 主旨
+    notices: list[Notice] | None = None
 
     # 開會通知單
     meeting_time: str | None = None

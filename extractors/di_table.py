@@ -1,0 +1,153 @@
+"""Print-outs of electronic letters: the DI elements (GONGWEN.md §6) listed as a table.
+
+A document system's field view prints each element as a row of cells, a label and its value,
+or a label, sub-labels and values (`發文日期 | 年 | 2012 | 月 | 12 | 日 | 28`,
+`發文字號 | 字 | 衛署醫 | 年度 | 101 | 流水號 | 1010268451`). The rows are read back into the
+lines a printed 函 would have (`發文字號：衛署醫字第1010268451號`), so the letter extractor
+reads them like any other letter and the document has the same fields.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from extractors.numbering import join_text
+from schemas.page import Line, Word
+
+ELEMENTS = (
+    "發文機關", "函類別", "地址", "聯絡方式", "受文者", "發文日期", "發文字號", "速別",
+    "密等及解密條件或保密期限", "附件", "主旨", "段落", "條列", "正本", "副本", "署名",
+)
+SUB_LABELS = ("全銜", "機關代碼", "代碼", "交換表", "年", "月", "日", "字", "年度", "流水號", "支號", "文字", "段名", "序號", "密等", "解密條件或保密期限")
+_MARKERS = frozenset((*ELEMENTS[:8], "流水號", "機關代碼", "全銜", "段落", "條列"))
+_MIN_MARKERS = 5
+_ROW_TOLERANCE = 3.0
+
+Values = dict[tuple[str, str], str]
+
+
+def _cells(lines: list[Line]) -> list[list[tuple[float, str]]]:
+    """Rows of (x, cell text), top to bottom; a line read as one run of cells is split at its spaces."""
+    rows: list[list[Line]] = []
+    for line in sorted(lines, key=lambda ln: (ln.page, ln.top, ln.x0)):
+        if rows and rows[-1][0].page == line.page and abs(rows[-1][0].top - line.top) <= _ROW_TOLERANCE:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    out: list[list[tuple[float, str]]] = []
+    for row in rows:
+        cells: list[tuple[float, str]] = []
+        for line in sorted(row, key=lambda ln: ln.x0):
+            parts = line.text.split()
+            if parts and parts[0] in ELEMENTS + SUB_LABELS and len(parts) > 1:
+                cells.extend((line.x0 + i * 0.01, p) for i, p in enumerate(parts))
+            else:
+                cells.append((line.x0, line.text.strip()))
+        out.append(cells)
+    return out
+
+
+def is_di_table(lines: list[Line]) -> bool:
+    cells = {text for row in _cells(lines) for _, text in row}
+    return len(cells & _MARKERS) >= _MIN_MARKERS
+
+
+def read_values(lines: list[Line]) -> tuple[Values, list[tuple[str, str]]]:
+    """(values by (element, sub-label), the 條列 items as (number, text) in order)."""
+    values: Values = defaultdict(str)
+    items: list[tuple[str, str]] = []
+    last: tuple[str, str] | None = None
+    for row in _cells(lines):
+        first = row[0][1]
+        if first not in ELEMENTS:
+            if last is not None:  # a value wrapped inside its cell
+                for _, text in row:
+                    values[last] = join_text(values[last], text)
+                if last[0] == "條列" and items:
+                    items[-1] = (items[-1][0], values[last])
+            continue
+        element, sub = first, ""
+        if element == "條列":
+            values[("條列", "文字")] = ""
+            values[("條列", "序號")] = ""
+        for _, text in row[1:]:
+            if text in SUB_LABELS:
+                sub = text
+                continue
+            key = (element, sub)
+            if element == "聯絡方式":  # one contact field a row: kept apart, each becomes a line
+                values[key] = f"{values[key]}\n{text}".strip()
+            elif element == "署名":
+                values[key] = f"{values[key]} {text}".strip()
+            else:
+                values[key] = join_text(values[key], text)
+            last = key
+        if element == "條列":
+            items.append((values[("條列", "序號")], values[("條列", "文字")]))
+    return values, items
+
+
+def _issue_date(values: Values) -> str | None:
+    y, m, d = (re.sub(r"\s+", "", values.get(("發文日期", k), "")) for k in ("年", "月", "日"))
+    if not (y.isdigit() and m.isdigit() and d.isdigit()):
+        return None
+    return f"{y}年{int(m)}月{int(d)}日" if int(y) > 1911 else f"中華民國{int(y)}年{int(m)}月{int(d)}日"
+
+
+def _doc_number(values: Values) -> str | None:
+    zi = re.sub(r"\s+", "", values.get(("發文字號", "字"), "")).removesuffix("字")
+    serial = re.sub(r"\s+", "", values.get(("發文字號", "流水號"), ""))
+    branch = re.sub(r"\s+", "", values.get(("發文字號", "支號"), ""))
+    if not zi or not serial:
+        return None
+    return f"{zi}字第{serial}{branch}號"
+
+
+def as_letter_lines(lines: list[Line], page_width: float) -> list[Line]:
+    """The table's rows as the lines of a printed 函: title, contact block, labelled fields, signature."""
+    values, items = read_values(lines)
+    first = min(lines, key=lambda ln: (ln.page, ln.top))
+    page, size = first.page, 12.0
+    out: list[tuple[float, float, str]] = []  # (x, size, text)
+
+    def get(element: str, *subs: str) -> str:
+        for sub in (*subs, ""):
+            value = values.get((element, sub), "").strip()
+            if value:
+                return value
+        return ""
+
+    sender, doc_type = get("發文機關", "全銜"), get("函類別", "代碼", "文字") or "函"
+    if sender:
+        out.append((page_width * 0.3, 20.0, f"{sender} {doc_type}"))
+    right = page_width * 0.55
+    if address := get("地址"):
+        out.append((right, 10.0, f"地址：{address}"))
+    out.extend((right, 10.0, part.strip()) for part in get("聯絡方式").split("\n") if part.strip())
+    fields = [
+        ("受文者", get("受文者", "交換表", "全銜")),
+        ("發文日期", _issue_date(values) or ""),
+        ("發文字號", _doc_number(values) or ""),
+        ("速別", get("速別", "代碼")),
+        ("密等及解密條件或保密期限", get("密等及解密條件或保密期限", "密等", "解密條件或保密期限")),
+        ("附件", get("附件", "文字")),
+        ("主旨", get("主旨", "文字")),
+    ]
+    out.extend((72.0, size, f"{label}：{value}") for label, value in fields)
+    if items or get("段落", "段名"):
+        out.append((72.0, size, get("段落", "段名") or "說明："))
+        out.extend((86.0, size, f"{number}{text}") for number, text in items)
+    for label in ("正本", "副本"):
+        if value := get(label, "全銜"):
+            out.append((72.0, size, f"{label}：{value}"))
+    if signature := get("署名"):
+        out.append((right, 18.0, signature))
+    made: list[Line] = []
+    top = first.top
+    read = min(ln.confidence for ln in lines)
+    for x, text_size, text in out:
+        word = Word(text=text, x0=x, x1=x + text_size * len(text), top=top, bottom=top + text_size, size=text_size)
+        made.append(Line(words=[word], text=text, x0=x, x1=word.x1, top=top, bottom=word.bottom, size=text_size, page=page, confidence=read))
+        top += text_size * 1.6
+    return made
