@@ -8,13 +8,66 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from pipeline.evaluate import evaluate
 from pipeline.extract import expand_paths, extract_file, public_json
 from pipeline.scan import DEFAULT_DPI, OcrOptions
 from schemas.letter import Document, FileResult
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Taiwanese official letters (公文): extract, evaluate.")
+DEBUG = False  # `gongwen --debug`: tracebacks instead of one-line errors
+
+
+def one_line_error(exc: Exception) -> tuple[str, int] | None:
+    """The one line (and exit code) a known failure is reported with; None: a bug, shown whole.
+
+    The single place where exceptions become messages: commands raise, this speaks.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from pipeline.db import ArchiveError
+
+    if isinstance(exc, ArchiveError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, DBAPIError):
+        orig = str(exc.orig or exc).strip().splitlines()
+        return f"the archive database failed: {orig[0] if orig else type(exc).__name__} (--debug for details)", 1
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror} (--debug for details)", 1
+    return None
+
+
+class _Commands(TyperGroup):
+    """The `gongwen` group: known failures are one line on stderr, without a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:
+            found = None if DEBUG else one_line_error(exc)
+            if found is None:
+                raise
+            typer.echo(f"gongwen: {found[0]}", err=True)
+            raise typer.Exit(found[1]) from None
+
+
+app = typer.Typer(
+    cls=_Commands,
+    add_completion=False,
+    no_args_is_help=True,
+    help="Taiwanese official letters (公文): extract and evaluate; ingest, search, show and check the archive.",
+)
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="show the full traceback of an error")] = False,
+) -> None:
+    global DEBUG
+    DEBUG = debug
 
 
 def _summary_line(doc: Document) -> str:
@@ -121,13 +174,11 @@ def eval_cmd(
 
 def _register_more_commands() -> None:
     """Commands of later stages (archive, routing) live in their own modules."""
-    try:
-        from pipeline.cli_archive import register
-    except ModuleNotFoundError as exc:  # the archive module is optional while it is being built
-        if exc.name != "pipeline.cli_archive":
-            raise
-        return
-    register(app)
+    from pipeline.cli_archive import register as register_archive
+    from pipeline.cli_routing import register as register_routing
+
+    register_archive(app)
+    register_routing(app)
 
 
 _register_more_commands()

@@ -140,6 +140,7 @@ def register(app: typer.Typer) -> None:
         if not expand_paths(paths):
             typer.echo("no PDF files given", err=True)
             raise typer.Exit(2)
+        open_archive().check_writable()  # a read-only or unreachable archive: one line, before any file
         reports = _run_ingest(paths)
         summary = IngestSummary.of(reports)
         if as_json:
@@ -182,7 +183,7 @@ def register(app: typer.Typer) -> None:
         if not query.strip() and not filters.any():
             typer.echo("give a query or at least one filter", err=True)
             raise typer.Exit(2)
-        archive = open_archive()
+        archive = open_archive(create=False)  # read-only: never creates an archive
         with archive.session() as session:
             hits = search(session, query, filters, limit)
         if as_json:
@@ -199,7 +200,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """One document: its fields, pages, files, the letters it cites and that cite it."""
-        archive = open_archive()
+        archive = open_archive(create=False)
         with archive.session() as session:
             views = [v for i in find_documents(session, ref) if (v := show(session, i)) is not None]
         if not views:

@@ -29,6 +29,7 @@ from schemas.orm import (
     StoredFile,
 )
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL refuses a larger parameter
 THREAD_LIMIT = 200  # documents in one thread view: a hub letter cited by thousands stays readable
 
 
@@ -79,7 +80,8 @@ class DocumentView:
 def find_documents(session: Session, ref: str) -> list[int]:
     """Ids for `ref`: a document id (digits) or a 字號 (as printed, spaces and 台/臺 aside)."""
     ref = ref.strip()
-    if ref.isdigit():
+    # ASCII digits only (str.isdigit takes ², ١ and the like), and only what fits an id column
+    if ref.isascii() and ref.isdigit() and 0 < int(ref) <= MAX_ID:
         found = session.scalar(select(DocumentRow.id).where(DocumentRow.id == int(ref)))
         if found is not None:
             return [found]
