@@ -14,10 +14,11 @@ Then 200 varied queries (substrings of 1 to 8 characters, 台/臺 and alias quer
 several words, filters with ROC dates, 字號 look-ups) are timed through
 `pipeline.search.search` (SQL, ranking and snippets), each once to warm up and once measured.
 
-    .venv/bin/python bench/archive.py [--letters 100000] [--backend sqlite|postgresql|both]
+    .venv/bin/python bench/archive.py [--letters 100000] [--backend sqlite|postgresql|both] [--keep]
+    .venv/bin/python bench/archive.py --letters 100000 --database URL   # the queries again, on a kept archive
 
 PostgreSQL: $GONGWEN_BENCH_POSTGRES_URL or postgresql+psycopg://postgres@127.0.0.1:5432/test,
-in a schema of its own, dropped at the end (--keep keeps it).
+in a schema of its own, dropped at the end (--keep keeps it, and prints the URL of each archive).
 """
 
 from __future__ import annotations
@@ -346,10 +347,18 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def run(backend: str, letters: int, keep: bool, batch: int = 200, per_file: int = 2000) -> dict[str, Any]:
+def run(
+    backend: str, letters: int, keep: bool, batch: int = 200, per_file: int = 2000, database: str | None = None
+) -> dict[str, Any]:
     schema = None
     tmp = None
-    if backend == "postgresql":
+    if database:  # an archive a run with --keep filled: the queries only
+        url = database
+        if backend == "postgresql":
+            options = str(make_url(database).query.get("options", ""))
+            schema = options.partition("search_path=")[2].partition(",")[0] or None
+            admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    elif backend == "postgresql":
         schema = f"gw_bench_{os.getpid()}"
         admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -362,6 +371,8 @@ def run(backend: str, letters: int, keep: bool, batch: int = 200, per_file: int 
     engine = make_engine(url)
     upgrade(engine)
     archive = Archive(engine, Path(tempfile.mkdtemp(prefix="gongwen-bench-files-")))
+    if keep:
+        print(f"[{backend}] archive: {url}", file=sys.stderr)
 
     gen = Generator()
     t0 = time.perf_counter()
@@ -371,7 +382,7 @@ def run(backend: str, letters: int, keep: bool, batch: int = 200, per_file: int 
 
     # most files in bulk (whole files, `batch` per transaction), the last ones one file per
     # transaction as `gongwen ingest` stores them, measured on the nearly full archive
-    split = len(files) - per_file
+    split = 0 if database else len(files) - per_file
     stored_docs = linked = 0
     t0 = time.perf_counter()
     for start in range(0, split, 10 * batch):
@@ -384,7 +395,7 @@ def run(backend: str, letters: int, keep: bool, batch: int = 200, per_file: int 
     bulk_s = time.perf_counter() - t0
     bulk_docs = stored_docs
     t0 = time.perf_counter()
-    for result in files[split:]:
+    for result in files[split:] if not database else []:
         report = store_result(archive, result, None)
         stored_docs += report.letters + report.forms + report.other - report.linked
         linked += report.linked
@@ -393,7 +404,9 @@ def run(backend: str, letters: int, keep: bool, batch: int = 200, per_file: int 
 
     t0 = time.perf_counter()
     with archive.engine.connect() as conn:
-        if backend == "postgresql":
+        if database:
+            pass
+        elif backend == "postgresql":
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
         else:
             conn.exec_driver_sql("ANALYZE")
@@ -416,7 +429,7 @@ def run(backend: str, letters: int, keep: bool, batch: int = 200, per_file: int 
             t = time.perf_counter()
             hits = search(session, q.text, q.filters, limit=20)
             latencies[q.category].append((time.perf_counter() - t) * 1000)
-            found.append(len(hits))
+            found.append(hits.total)
     all_ms = [x for v in latencies.values() for x in v]
     substring_ms = latencies["substring 3-8"] + latencies["substring 2"]
     out = {
@@ -434,6 +447,8 @@ def run(backend: str, letters: int, keep: bool, batch: int = 200, per_file: int 
         "sizes MB": {k: round(v / 2**20, 1) for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])[:12]},
         "queries": len(queries),
         "queries with results": sum(1 for n in found if n),
+        "matches per query p50 / p95 / max": [round(statistics.median(found)), round(_pct([float(n) for n in found], 95)), max(found)],
+        "queries matching over 200": sum(1 for n in found if n > 200),
         "p50 ms": round(statistics.median(all_ms), 1),
         "p95 ms": round(_pct(all_ms, 95), 1),
         "substring p50 ms": round(statistics.median(substring_ms), 1),
@@ -450,7 +465,7 @@ def run(backend: str, letters: int, keep: bool, batch: int = 200, per_file: int 
         ],
     }
     archive.engine.dispose()
-    if schema and not keep:
+    if schema and not keep and not database:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     return out
@@ -473,9 +488,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
     parser.add_argument("--batch", type=int, default=200, help="files per transaction in bulk")
     parser.add_argument("--per-file", type=int, default=2000, help="files stored one per transaction, at the end")
+    parser.add_argument(
+        "--database", help="the URL of an archive a run with --keep filled (same --letters): only the queries are run"
+    )
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    results = [run(b, args.letters, args.keep, args.batch, args.per_file) for b in backends]
+    if args.database:
+        backends = [make_url(args.database).get_backend_name()]
+    results = [run(b, args.letters, args.keep, args.batch, args.per_file, args.database) for b in backends]
     print(json.dumps(results, ensure_ascii=False, indent=2))
 
 

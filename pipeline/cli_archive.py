@@ -6,10 +6,13 @@ a document not found); 2 usage error (no files, a date that is not a date, an em
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import importlib.util
 import json
+import re
 import sys
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from extractors.dates import parse_date
+from extractors.glossary import SPEEDS
 from pipeline.db import open_archive
 from pipeline.extract import expand_paths
 from pipeline.search import Hit, SearchFilters, search
@@ -65,21 +69,65 @@ def _run_ingest(paths: list[Path]) -> list[FileReport]:
     return [ingest_file(archive, p) for p in expand_paths(paths)]
 
 
-def _parse_day(value: str | None, option: str) -> datetime.date | None:
+# a year or a month alone: ROC (112年, 民國112年3月, 112/03) or Gregorian (2023, 2023-03, 2023年3月)
+_YEAR_MONTH = re.compile(
+    r"(?:中華民國|民國)?(?P<year>\d{1,4})(?:年|(?=[/.-]|$))(?:[/.-]?(?P<month>\d{1,2})月?)?"
+)
+
+
+def _year_month(value: str, end: bool) -> datetime.date | None:
+    """The first (or with `end`, the last) day of a year or month given alone; None if it is not one."""
+    m = _YEAR_MONTH.fullmatch(re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)))
+    if m is None:
+        return None
+    year = int(m["year"])
+    if len(m["year"]) < 4:  # up to three digits: an ROC year (民國元年 = 1912)
+        year = year + 1911 if year >= 1 else 0
+    month = int(m["month"]) if m["month"] else None
+    if not datetime.MINYEAR <= year <= datetime.MAXYEAR or (month is not None and not 1 <= month <= 12):
+        return None
+    if not end:
+        return datetime.date(year, month or 1, 1)
+    month = month or 12
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _parse_day(value: str | None, option: str, end: bool = False) -> datetime.date | None:
+    """A day, or a year or month standing for its first day (`--from`) or last day (`--to`)."""
     if value is None:
         return None
-    day = parse_date(value)
+    day = parse_date(value) or _year_month(value, end)
     if day is None:
         try:
             day = datetime.date.fromisoformat(value.strip())
         except ValueError:
-            typer.echo(f"{option}: not a date: {value!r} (e.g. 112/05/30, 民國112年5月30日, 2023-05-30)", err=True)
+            typer.echo(
+                f"{option}: not a date: {value!r} (e.g. 112/05/30, 民國112年5月30日, 2023-05-30, a year 112年 or 2023, "
+                "a month 112/03 or 2023-03)",
+                err=True,
+            )
             raise typer.Exit(2) from None
     return day
 
 
+def _parse_speed(value: str | None) -> str | None:
+    """A 速別 of the glossary (件 may be left out); anything else is a usage error."""
+    if value is None or not value.strip():
+        return None
+    speed = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value))
+    for known in (speed, speed + "件"):
+        if known in SPEEDS:
+            return known
+    typer.echo(f"--speed: unknown 速別 {value!r}: use one of {', '.join(SPEEDS)}", err=True)
+    raise typer.Exit(2)
+
+
 def _hit_lines(hit: Hit) -> list[str]:
-    head = f"{hit.id:>6}  {hit.kind:6} {hit.issue_date or '?':10}  {hit.doc_number or '-'}  {hit.sender or ''}"
+    if hit.kind == "form":  # a form has no 字號 or sender: its 表號 and 編製機關
+        number, source = f"表號 {hit.form_number or '-'}", f"編製機關 {hit.compiler or '-'}"
+    else:
+        number, source = hit.doc_number or "-", hit.sender or ""
+    head = f"{hit.id:>6}  {hit.kind:6} {hit.issue_date or '?':10}  {number}  {source}"
     if hit.matched[:1] == ["subject"]:  # the snippet is the subject, matches marked
         return [head, f"        {hit.snippet}"]
     lines = [head, f"        {hit.subject or ''}"]
@@ -156,18 +204,39 @@ def register(app: typer.Typer) -> None:
 
     @app.command("search")
     def search_cmd(
-        query: Annotated[str, typer.Argument(help="words, all of which must occur (any substring; 台/臺 alike)")] = "",
-        sender: Annotated[str | None, typer.Option(help="發文機關 (part of the name, or any alias)")] = None,
-        recipient: Annotated[str | None, typer.Option(help="受文者, 正本 or 副本")] = None,
-        date_from: Annotated[str | None, typer.Option("--from", help="issued on or after (112/05/30 or 2023-05-30)")] = None,
-        date_to: Annotated[str | None, typer.Option("--to", help="issued on or before")] = None,
-        speed: Annotated[str | None, typer.Option(help="速別: 最速件, 速件, 普通件")] = None,
+        query: Annotated[
+            str, typer.Argument(help="words, all of which must occur (any substring; 台/臺 alike; a 字號 is one word)")
+        ] = "",
+        sender: Annotated[
+            str | None, typer.Option(help="發文機關: a body by any of its names (衛福部 = 衛生福利部), or part of a name")
+        ] = None,
+        recipient: Annotated[str | None, typer.Option(help="受文者, 正本 or 副本: as --sender")] = None,
+        include_agencies: Annotated[
+            bool,
+            typer.Option(
+                "--include-agencies",
+                help="--sender/--recipient take the agencies under the body too (衛生福利部: 國民健康署, "
+                "中央健康保險署…); without it, the body alone",
+            ),
+        ] = False,
+        date_from: Annotated[
+            str | None, typer.Option("--from", help="issued on or after: 112/05/30, 2023-05-30, a year (112年, 2023) "
+                                     "or a month (112/03, 2023-03) from its first day")
+        ] = None,
+        date_to: Annotated[
+            str | None, typer.Option("--to", help="issued on or before; a year or a month up to its last day")
+        ] = None,
+        speed: Annotated[str | None, typer.Option(help=f"速別: {', '.join(SPEEDS)}")] = None,
         number: Annotated[str | None, typer.Option(help="發文字號, whole or a part")] = None,
-        kind: Annotated[str | None, typer.Option(help="letter, form or other")] = None,
+        kind: Annotated[str | None, typer.Option(help="letter, form or other (brochures, attachments)")] = None,
         limit: Annotated[int, typer.Option(help="how many results", min=1, max=1000)] = 20,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
-        """Full-text search over 主旨, 說明, 辦法 and parties, best matches first."""
+        """Full-text search over 主旨, 說明, 辦法, parties and the text of other documents, best matches first.
+
+        Ranked over every match: a whole 字號's own letter first, then the letters of a body
+        the query names, then words in the 主旨, in the parties, anywhere; newest first among equals.
+        """
         if kind is not None and kind not in KINDS:
             typer.echo(f"--kind must be one of {', '.join(KINDS)}", err=True)
             raise typer.Exit(2)
@@ -175,24 +244,35 @@ def register(app: typer.Typer) -> None:
             sender=sender or None,
             recipient=recipient or None,
             date_from=_parse_day(date_from, "--from"),
-            date_to=_parse_day(date_to, "--to"),
-            speed=speed or None,
+            date_to=_parse_day(date_to, "--to", end=True),
+            speed=_parse_speed(speed),
             number=number or None,
             kind=kind,
+            include_agencies=include_agencies,
         )
+        if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+            typer.echo(
+                f"--from {date_from} ({filters.date_from}) is after --to {date_to} ({filters.date_to}): swap them",
+                err=True,
+            )
+            raise typer.Exit(2)
         if not query.strip() and not filters.any():
             typer.echo("give a query or at least one filter", err=True)
             raise typer.Exit(2)
         archive = open_archive(create=False)  # read-only: never creates an archive
         with archive.session() as session:
-            hits = search(session, query, filters, limit)
+            found = search(session, query, filters, limit)
+        hits = found.hits
         if as_json:
-            _print_json({"query": query, "count": len(hits), "results": [h.to_json() for h in hits]})
+            _print_json(
+                {"query": query, "count": len(hits), "total": found.total, "results": [h.to_json() for h in hits]}
+            )
             return
         for hit in hits:
             for line in _hit_lines(hit):
                 typer.echo(line)
-        typer.echo(f"{len(hits)} result{'s' if len(hits) != 1 else ''}" + (" (--limit reached)" if len(hits) == limit else ""))
+        shown = f", the first {len(hits)} shown (--limit)" if found.total > len(hits) else ""
+        typer.echo(f"{found.total} result{'s' if found.total != 1 else ''}{shown}")
 
     @app.command("show")
     def show_cmd(

@@ -34,8 +34,8 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    TextClause,
     and_,
+    case,
     false,
     func,
     literal_column,
@@ -45,7 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from extractors.doc_numbers import normalize_doc_number
+from extractors.doc_numbers import find_doc_numbers, normalize_doc_number
 from extractors.orgs import canonical_org, gazetteer, normalize_for_match
 from schemas.letter import Document
 from schemas.orm import DocumentRow, DocumentText, ItemRow, Organisation, Party
@@ -53,6 +53,7 @@ from schemas.orm import DocumentRow, DocumentText, ItemRow, Organisation, Party
 __all__ = [
     "ADDRESSEE_ROLES",
     "Hit",
+    "Results",
     "SearchFilters",
     "SearchText",
     "Term",
@@ -60,6 +61,7 @@ __all__ = [
     "match_form_with_offsets",
     "number_key",
     "parse_query",
+    "rank",
     "search",
     "search_rows",
     "search_text",
@@ -67,15 +69,10 @@ __all__ = [
 
 MARK_OPEN, MARK_CLOSE = "«", "»"
 ADDRESSEE_ROLES = ("recipient", "cc_main", "cc_copy", "attendee", "observer", "distribution")
-# score of a hit: the subject counts most, then the parties; ties go to the newest letter
-_SUBJECT_WEIGHT, _PARTIES_WEIGHT = 4, 2
+# score of a hit, per word: the letter a whole 字號 names, the letters of the body a word names,
+# the subject, the parties; ties go to the newest letter
+_NUMBER_WEIGHT, _SENDER_WEIGHT, _SUBJECT_WEIGHT, _PARTIES_WEIGHT = 16, 8, 4, 2
 _SNIPPET_BEFORE, _SNIPPET_AFTER = 24, 56
-# how many of the most recently archived matching documents are ranked (see `search`), and how
-# many of the newest documents PostgreSQL reads before it turns to the bigram index
-CANDIDATES = 200
-WALK = 2000
-# PostgreSQL: filters that keep fewer documents than this are applied first (see `find_candidates`)
-DOMAIN = 20000
 # printed columns behind `document_text.meta` (see `search_text`), for snippets
 _META_COLUMNS = (
     "doc_number", "form_number", "attachments", "signatory", "meeting_place", "chair", "period", "title",
@@ -251,10 +248,17 @@ def search_rows(document_id: int, search: SearchText, dialect: str) -> dict[str,
 
 @dataclass(frozen=True)
 class Term:
-    """One word of the query: a document matches when it holds any of `forms` (matching forms)."""
+    """One word of the query: a document matches when it holds any of `forms` (matching forms).
+
+    `number` is the 字號 key when the word is a whole 字號 (that letter ranks first);
+    `names` are the matching forms of every name of the body the word names (its letters
+    rank before the letters that mention it).
+    """
 
     word: str
     forms: tuple[str, ...]
+    number: str | None = None
+    names: tuple[str, ...] = ()
 
 
 def _organisation_forms(canonical: str) -> list[str]:
@@ -262,31 +266,57 @@ def _organisation_forms(canonical: str) -> list[str]:
     return g.forms(canonical) if g.get(canonical) is not None else [canonical]
 
 
+def body_names(canonical: str) -> list[str]:
+    """Matching forms of every name of a body (full name, aliases, derived forms), full name first."""
+    return list(dict.fromkeys(f for f in map(match_form, [canonical, *_organisation_forms(canonical)]) if f))
+
+
+def _words(query: str) -> list[tuple[str, str | None]]:
+    """(word, 字號 key) for each word of `query`: a 字號 is one word however it is spaced."""
+    out: list[tuple[str, str | None]] = []
+    pos = 0
+    for mention in find_doc_numbers(query):
+        if mention.elliptical or mention.start < pos:
+            continue
+        out.extend((w, None) for w in query[pos : mention.start].split())
+        out.append((mention.text, number_key(mention.normalized)))
+        pos = mention.end
+    out.extend((w, None) for w in query[pos:].split())
+    return out
+
+
 def parse_query(query: str) -> list[Term]:
-    """Words of `query` (split on whitespace) with the other names of any body they name.
+    """Words of `query` (split on whitespace; a 字號 is one word) with the other names of any body they name.
 
     Forms that contain a shorter form of the same word are dropped: they match nothing more.
     """
     terms: list[Term] = []
-    for word in query.split():
+    for word, number in _words(query):
         key = match_form(word)
         if not key:
             continue
         forms = {key}
-        canonical = canonical_org(word)
+        names: tuple[str, ...] = ()
+        canonical = None if number else canonical_org(word)
         if canonical:
-            forms.update(f for f in (match_form(x) for x in _organisation_forms(canonical)) if f)
+            names = tuple(body_names(canonical))
+            forms.update(names)
         minimal = sorted(
             (f for f in forms if not any(g != f and g in f for g in forms)),
             key=lambda f: (len(f), f),
         )
-        terms.append(Term(word, tuple(minimal)))
+        terms.append(Term(word, tuple(minimal), number, names or (key,)))
     return terms
 
 
 @dataclass
 class SearchFilters:
-    """What narrows a search besides its words (all optional)."""
+    """What narrows a search besides its words (all optional).
+
+    `sender` and `recipient` name a body in any of its spellings (full name, alias, 台/臺),
+    or give a part of a name; with `include_agencies` a body also stands for the agencies
+    under it (衛生福利部: 國民健康署, 中央健康保險署…), otherwise for itself alone.
+    """
 
     sender: str | None = None
     recipient: str | None = None
@@ -295,9 +325,10 @@ class SearchFilters:
     speed: str | None = None
     number: str | None = None
     kind: str | None = None
+    include_agencies: bool = False
 
     def any(self) -> bool:
-        return any(v is not None for v in asdict(self).values())
+        return any(v is not None for k, v in asdict(self).items() if k != "include_agencies")
 
 
 @dataclass
@@ -313,6 +344,8 @@ class Hit:
     subject: str | None
     pages: list[int]
     score: int
+    form_number: str | None = None  # a form's 表號
+    compiler: str | None = None  # a form's 編製機關
     snippet: str = ""
     matched: list[str] = field(default_factory=list)  # where the words were found: subject, parties…
 
@@ -329,31 +362,39 @@ def _fts_phrase(form: str) -> str:
     return '"' + form.replace('"', '""') + '"'
 
 
-def _text_all_pg() -> ColumnElement[str]:
-    """All the search text of a document in one string (columns apart: queries hold no spaces)."""
-    sep: ColumnElement[str] = literal_column("' '")
-    return (
-        DocumentText.subject.op("||")(sep).op("||")(DocumentText.parties).op("||")(sep)
-        .op("||")(DocumentText.meta).op("||")(sep).op("||")(DocumentText.body)
-    )
-
-
 def _like_any_column(pattern: str) -> ColumnElement[bool]:
     columns = (DocumentText.subject, DocumentText.parties, DocumentText.meta, DocumentText.body)
     return or_(*(col.like(pattern, escape="\\") for col in columns))
 
 
+def _pg_grams(form: str, name: str) -> ColumnElement[bool]:
+    """PostgreSQL: documents holding every bigram of `form`, by the GIN index on document_grams."""
+    holding: Select[Any] = (
+        select(literal_column("document_id", Integer))
+        .select_from(text("document_grams"))
+        .where(text(f"grams @> CAST(:{name} AS text[])").bindparams(**{name: bigrams([form])}))
+    )
+    return DocumentRow.id.in_(holding)
+
+
 def _term_condition(n: int, term: Term, dialect: str) -> ColumnElement[bool]:
     """Documents (by `DocumentRow.id`) holding any form of `term`.
 
-    SQLite: through the trigram and bigram indexes. PostgreSQL: the text checked with
-    LIKE, on the rows that `_pg_grams` (the bigram index) or the walk over the newest
-    documents bring.
+    SQLite: through the trigram and bigram indexes, LIKE for one character. PostgreSQL:
+    the bigram index, which is exact for two characters; a longer form's bigrams narrow
+    the documents whose text is then checked with LIKE (on the joined document_text row).
     """
     doc_id = DocumentRow.id
     parts: list[ColumnElement[bool]] = []
-    if dialect == "postgresql":  # the text itself, on the joined row (bigrams narrow it first)
-        return or_(*(_text_all_pg().like(_like(f), escape="\\") for f in term.forms))
+    if dialect == "postgresql":
+        for k, f in enumerate(term.forms):
+            if len(f) == 2 and indexed(f):
+                parts.append(_pg_grams(f, f"g_{n}_{k}"))
+            elif bigrams([f]):
+                parts.append(and_(_pg_grams(f, f"g_{n}_{k}"), _like_any_column(_like(f))))
+            else:
+                parts.append(_like_any_column(_like(f)))
+        return or_(*parts)
     long_forms = [f for f in term.forms if len(f) >= 3]
     pairs = [f for f in term.forms if len(f) == 2 and indexed(f)]
     singles = [f for f in term.forms if _by_like(f)]
@@ -369,9 +410,45 @@ def _term_condition(n: int, term: Term, dialect: str) -> ColumnElement[bool]:
             text(f"document_grams MATCH :grams_{n}").bindparams(**{f"grams_{n}": match})
         )
         parts.append(doc_id.in_(tokens))
-    for f in singles:  # on the joined document_text row (see `find_candidates`)
+    for f in singles:  # on the joined document_text row (see `rank`)
         parts.append(_like_any_column(_like(f)))
     return or_(*parts) if parts else false()
+
+
+def _in_column(n: int, term: Term, column: str, dialect: str) -> ColumnElement[bool]:
+    """Documents whose `column` of the search text (subject, parties) holds a form of `term`."""
+    long_forms = [f for f in term.forms if len(f) >= 3] if dialect != "postgresql" else []
+    parts: list[ColumnElement[bool]] = []
+    if long_forms:
+        parts.append(DocumentRow.id.in_(_fts_column(column, long_forms, f"fts_{column}_{n}")))
+    col: ColumnElement[str] = getattr(DocumentText, column)
+    parts.extend(col.like(_like(f), escape="\\") for f in term.forms if f not in long_forms)
+    return or_(*parts)
+
+
+def _sent_by(n: int, term: Term) -> ColumnElement[bool]:
+    """Documents whose sender is what `term` names: a body by any of its names, or a name typed whole."""
+    named: ColumnElement[bool] = Party.name_key.in_(list(term.names))
+    canonical = canonical_org(term.word) if term.number is None else None
+    if canonical:
+        named = or_(named, Party.organisation_id.in_(select(Organisation.id).where(Organisation.name == canonical)))
+    return DocumentRow.id.in_(select(Party.document_id).where(Party.role == "sender", named))
+
+
+def _score(terms: Sequence[Term], dialect: str) -> ColumnElement[int]:
+    """Rank of a document: per word, the best of its 字號 (that letter), sender (the body's own
+    letters), subject, parties; summed over the words."""
+    total: ColumnElement[int] = literal_column("0", Integer)
+    for n, term in enumerate(terms):
+        whens: list[tuple[ColumnElement[bool], int]] = []
+        if term.number:
+            whens.append((func.upper(DocumentRow.doc_number_key) == term.number.upper(), _NUMBER_WEIGHT))
+        else:
+            whens.append((_sent_by(n, term), _SENDER_WEIGHT))
+        whens.append((_in_column(n, term, "subject", dialect), _SUBJECT_WEIGHT))
+        whens.append((_in_column(n, term, "parties", dialect), _PARTIES_WEIGHT))
+        total = total + case(*whens, else_=0)
+    return total
 
 
 def _by_like(form: str) -> bool:
@@ -387,32 +464,60 @@ def _fts_column(column: str, forms: Sequence[str], name: str) -> Select[Any]:
     )
 
 
-def _party_condition(value: str, roles: Sequence[str], dialect: str, name: str) -> ColumnElement[bool]:
-    """Documents with a party in `roles` whose name holds `value`, or that is the body `value` names.
+def agencies(canonical: str) -> list[str]:
+    """The bodies under `canonical` in the gazetteer, at every level (a ministry's 署, 司, 醫院…)."""
+    g = gazetteer()
+    out: list[str] = []
+    todo = [canonical]
+    while todo:
+        for child in g.children(todo.pop()):
+            if child.name not in out and child.name != canonical:
+                out.append(child.name)
+                todo.append(child.name)
+    return out
 
-    The parties' names and their organisations' names are in the search text too: SQLite
-    narrows to the documents whose parties column holds them before reading party rows
-    (PostgreSQL has a trigram index on the names).
+
+def _party_condition(
+    value: str, roles: Sequence[str], dialect: str, name: str, include_agencies: bool = False
+) -> ColumnElement[bool]:
+    """Documents with a party in `roles` that is the body `value` names, or whose name holds `value`.
+
+    A known body (any of its names: 衛福部 and 衛生福利部 alike) is matched by the organisation
+    its parties were linked to and by every spelling of its names, the body alone unless
+    `include_agencies`; for a local government its agencies are its units (臺中市政府衛生局).
+    Anything else is a part of a name (衛生局). SQLite narrows a part of a name by the
+    trigram index over the parties column first (PostgreSQL has a trigram index on the names).
     """
     key = match_form(value)
-    name_hit: ColumnElement[bool] = Party.name_key.like(_like(key), escape="\\")
     canonical = canonical_org(value)
-    if canonical:
-        org_ids = select(Organisation.id).where(Organisation.name == canonical)
-        name_hit = or_(name_hit, Party.organisation_id.in_(org_ids))
-    parties = select(Party.document_id).where(Party.role.in_(list(roles)), name_hit)
-    forms = [key, match_form(canonical)] if canonical else [key]
-    if dialect != "postgresql" and all(len(f) >= 3 for f in forms):
-        parties = parties.where(Party.document_id.in_(_fts_column("parties", forms, name)))
+    if canonical is None:
+        parties = select(Party.document_id).where(Party.role.in_(list(roles)), Party.name_key.like(_like(key), escape="\\"))
+        if dialect != "postgresql" and len(key) >= 3:
+            parties = parties.where(Party.document_id.in_(_fts_column("parties", [key], f"fts_{name}")))
+        return DocumentRow.id.in_(parties)
+    bodies = [canonical, *(agencies(canonical) if include_agencies else ())]
+    keys = sorted({k for body in bodies for k in body_names(body)})
+    organisations: ColumnElement[bool] = Organisation.name.in_(bodies)
+    if include_agencies:  # the units of a local government are not in the gazetteer
+        organisations = or_(
+            organisations,
+            and_(Organisation.kind == "local_agency", Organisation.name.like(_like(canonical)[1:], escape="\\")),
+        )
+    parties = select(Party.document_id).where(
+        Party.role.in_(list(roles)),
+        or_(Party.name_key.in_(keys), Party.organisation_id.in_(select(Organisation.id).where(organisations))),
+    )
     return DocumentRow.id.in_(parties)
 
 
 def _filter_conditions(filters: SearchFilters, dialect: str) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if filters.sender and match_form(filters.sender):
-        out.append(_party_condition(filters.sender, ("sender",), dialect, "sender"))
+        out.append(_party_condition(filters.sender, ("sender",), dialect, "sender", filters.include_agencies))
     if filters.recipient and match_form(filters.recipient):
-        out.append(_party_condition(filters.recipient, ADDRESSEE_ROLES, dialect, "recipient"))
+        out.append(
+            _party_condition(filters.recipient, ADDRESSEE_ROLES, dialect, "recipient", filters.include_agencies)
+        )
     if filters.date_from:
         out.append(DocumentRow.issue_date >= filters.date_from)
     if filters.date_to:
@@ -431,146 +536,57 @@ def _filter_conditions(filters: SearchFilters, dialect: str) -> list[ColumnEleme
         else:  # a part of one (the serial, the 代字)
             out.append(DocumentRow.doc_number_key.like(_like(key), escape="\\"))
             if dialect != "postgresql" and len(key) >= 3:  # the 字號 is in the meta column
-                out.append(DocumentRow.id.in_(_fts_column("meta", [match_form(filters.number)], "number")))
+                out.append(DocumentRow.id.in_(_fts_column("meta", [match_form(filters.number)], "fts_number")))
     return out
 
 
-def _order(terms: Sequence[Term], dialect: str) -> list[ColumnElement[Any]]:
-    if terms:  # most recently archived first: every index gives ids in order
-        return [DocumentRow.id.desc()]
-    if dialect == "postgresql":  # ix_documents_recent
-        return [DocumentRow.issue_date.desc().nulls_last(), DocumentRow.id.desc()]
-    return [DocumentRow.issue_date.desc(), DocumentRow.id.desc()]  # backwards on ix_documents_issue_date_id
+def _needs_text(terms: Sequence[Term], dialect: str) -> bool:
+    """Whether the query reads document_text rows (LIKE, or a short form ranked by column)."""
+    return dialect == "postgresql" or any(len(f) < 3 for t in terms for f in t.forms)
 
 
-def _pg_grams(terms: Sequence[Term]) -> TextClause | None:
-    """Bigram-index condition on document_grams for the words of two characters or more."""
-    clauses: list[str] = []
-    params: dict[str, list[str]] = {}
-    for n, term in enumerate(terms):
-        alternatives = []
-        for k, form in enumerate(term.forms):
-            pairs = bigrams([form])
-            if not pairs:  # one character, or punctuation: no bigram to narrow with
-                break
-            params[f"g_{n}_{k}"] = pairs
-            alternatives.append(f"grams @> CAST(:g_{n}_{k} AS text[])")
-        else:
-            clauses.append("(" + " OR ".join(alternatives) + ")")
-    if not clauses:
-        return None
-    return text(" AND ".join(clauses)).bindparams(**params)
+def rank(
+    session: Session, terms: Sequence[Term], filters: SearchFilters, dialect: str, limit: int
+) -> tuple[list[tuple[int, int]], int]:
+    """The best `limit` documents holding every term and passing `filters` as (id, score), and how many there are.
 
-
-def find_candidates(
-    session: Session, terms: Sequence[Term], filters: SearchFilters, dialect: str, pool: int
-) -> list[tuple[int, datetime.date | None]]:
-    """(id, issue date) of up to `pool` documents holding every term and passing `filters`.
-
-    With words: the most recently archived first (by id, which every index gives in
-    order), so that a word found in most letters stops after `pool` of them instead of
-    ranking them all. Filters alone: the newest by issue date.
-
-    PostgreSQL cannot estimate how many documents hold a substring, so it is not left to
-    choose: narrow filters are applied first and the text of what they keep is read;
-    otherwise the newest `WALK` documents are read (enough for any common word), then the
-    bigram index brings the older candidates of a rarer word.
+    One statement ranks every match: by score (`_score`), then the newest by issue date.
     """
     conditions = [_term_condition(n, t, dialect) for n, t in enumerate(terms)] + _filter_conditions(filters, dialect)
-    stmt = select(DocumentRow.id, DocumentRow.issue_date)
-    needs_text = dialect == "postgresql" or any(_by_like(f) for t in terms for f in t.forms)
-    if needs_text:
+    score = (_score(terms, dialect) if terms else literal_column("0", Integer)).label("score")
+    stmt = select(DocumentRow.id, score, func.count().over().label("total"))
+    if _needs_text(terms, dialect) and terms:
         stmt = stmt.join(DocumentText, DocumentText.document_id == DocumentRow.id)
-    stmt = stmt.where(and_(*conditions)).order_by(*_order(terms, dialect))
-    if dialect != "postgresql" or not terms:
-        return [(i, d) for i, d in session.execute(stmt.limit(pool))]
-    found: list[tuple[int, datetime.date | None]] = []
-
-    def more(where: ColumnElement[bool]) -> None:
-        found.extend((i, d) for i, d in session.execute(stmt.where(where).limit(pool - len(found))))
-
-    def among(ids: list[int]) -> None:  # the text of these documents, newest first, a chunk at a time
-        for start in range(0, len(ids), 1000):
-            chunk = text("document_text.document_id = ANY(CAST(:chunk AS integer[]))").bindparams(
-                chunk=ids[start : start + 1000]
-            )
-            more(chunk)  # type: ignore[arg-type]
-            if len(found) >= pool:
-                return
-
-    if filters.any():  # narrow filters (dates, a sender): read the text of the documents they keep
-        kept = list(
-            session.scalars(
-                select(DocumentRow.id)
-                .where(and_(*_filter_conditions(filters, dialect)))
-                .order_by(DocumentRow.id.desc())
-                .limit(DOMAIN)
-            )
-        )
-        if len(kept) < DOMAIN:
-            among(kept)
-            return found
-    top = session.scalar(select(func.max(DocumentRow.id))) or 0
-    more(DocumentText.document_id > top - WALK)  # a common word ends here
-    grams = _pg_grams(terms)
-    if grams is None:  # one-character words: walk on, a slice at a time
-        floor = top - WALK
-        while len(found) < pool and floor > 0:
-            more(and_(DocumentText.document_id <= floor, DocumentText.document_id > floor - 10 * WALK))
-            floor -= 10 * WALK
-        return found
-    if len(found) < pool:
-        # the candidates on their own first: joined, PostgreSQL would start from a LIKE it
-        # believes rare and read every document
-        older = sorted(
-            session.scalars(
-                select(literal_column("document_id", Integer))
-                .select_from(text("document_grams"))
-                .where(grams, literal_column("document_id") <= top - WALK)
-            ),
-            reverse=True,
-        )
-        among(older)
-    return found
+    newest = DocumentRow.issue_date.desc().nulls_last() if dialect == "postgresql" else DocumentRow.issue_date.desc()
+    order: list[ColumnElement[Any]] = [newest, DocumentRow.id.desc()]
+    if terms:
+        order.insert(0, score.desc())
+    rows = session.execute(stmt.where(and_(*conditions)).order_by(*order).limit(limit)).all()
+    return [(r.id, int(r.score)) for r in rows], (int(rows[0].total) if rows else 0)
 
 
-def _header_scores(session: Session, ids: list[int], terms: Sequence[Term]) -> dict[int, int]:
-    """Score of each candidate: per word, 4 when it is in the subject, else 2 when in the parties."""
-    scores = dict.fromkeys(ids, 0)
-    rows = session.execute(
-        select(DocumentText.document_id, DocumentText.subject, DocumentText.parties).where(
-            DocumentText.document_id.in_(ids)
-        )
-    )
-    for doc_id, subject, parties in rows:
-        for term in terms:
-            if any(f in subject for f in term.forms):
-                scores[doc_id] += _SUBJECT_WEIGHT
-            elif any(f in parties for f in term.forms):
-                scores[doc_id] += _PARTIES_WEIGHT
-    return scores
+@dataclass
+class Results:
+    """One page of hits, best first, and how many documents match in all."""
+
+    hits: list[Hit]
+    total: int
 
 
-def search(session: Session, query: str, filters: SearchFilters | None = None, limit: int = 20) -> list[Hit]:
+def search(session: Session, query: str, filters: SearchFilters | None = None, limit: int = 20) -> Results:
     """Documents holding every word of `query` and passing `filters`, best first, with snippets.
 
-    Best first: words in the subject, then in the parties, then anywhere; the newest by
-    issue date first among equals. When more than `CANDIDATES` documents (or ten times
-    `limit`) match, the ranking is over the most recently archived of them: that bounds
-    the time a word found in most letters can take.
+    Best first, over every match: a whole 字號's own letter, then the letters a named body
+    sent, then words in the subject, then in the parties, then anywhere; the newest by
+    issue date first among equals.
     """
     filters = filters or SearchFilters()
     terms = parse_query(query)
     dialect = session.get_bind().dialect.name
     if not terms and not filters.any():
-        return []
-    limit = max(1, limit)
-    pool = max(CANDIDATES, 10 * limit) if terms else limit
-    found = find_candidates(session, terms, filters, dialect, pool)
-    ids = [doc_id for doc_id, _ in found]
-    scores = _header_scores(session, ids, terms) if terms and ids else dict.fromkeys(ids, 0)
-    newest = {doc_id: (-(day.toordinal() if day else 0), -doc_id) for doc_id, day in found}
-    best = sorted(ids, key=lambda i: (-scores[i], newest[i]))[:limit]
+        return Results([], 0)
+    best, total = rank(session, terms, filters, dialect, max(1, limit))
+    scores = dict(best)
     rows = {
         r.id: r
         for r in session.execute(
@@ -584,7 +600,9 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, l
                 func.coalesce(DocumentRow.subject, DocumentRow.title).label("subject"),
                 DocumentRow.page_first,
                 DocumentRow.page_last,
-            ).where(DocumentRow.id.in_(best))
+                DocumentRow.form_number,
+                DocumentRow.compiler,
+            ).where(DocumentRow.id.in_(list(scores)))
         )
     }
     hits = [
@@ -598,11 +616,13 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, l
             subject=r.subject,
             pages=[r.page_first, r.page_last],
             score=scores[r.id],
+            form_number=r.form_number,
+            compiler=r.compiler,
         )
-        for r in (rows[i] for i in best)
+        for r in (rows[i] for i, _ in best)
     ]
     _add_snippets(session, hits, terms)
-    return hits
+    return Results(hits, total)
 
 
 # -- snippets -----------------------------------------------------------------

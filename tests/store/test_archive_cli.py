@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -71,7 +72,8 @@ def test_search_and_show_commands(
     assert all("«" in r["snippet"] for r in payload["results"])
 
     plain = runner.invoke(app, ["search", "台中", "--limit", "1"])
-    assert plain.exit_code == 0 and "«臺中»" in plain.stdout and "1 result" in plain.stdout
+    assert plain.exit_code == 0 and "«臺中»" in plain.stdout
+    assert plain.stdout.splitlines()[-1] == "3 results, the first 1 shown (--limit)"
 
     for hostile in ["'; DROP TABLE documents; --", "%", '"', "_"]:
         assert runner.invoke(app, ["search", hostile, "--json"]).exit_code == 0
@@ -88,3 +90,51 @@ def test_search_and_show_commands(
     text_view = runner.invoke(app, ["show", str(view["id"])])
     assert text_view.exit_code == 0 and "cites" in text_view.stdout and "thread:" in text_view.stdout
     assert runner.invoke(app, ["show", "無此字第1號"]).exit_code == 1
+
+
+def test_search_total_dates_speed_and_forms(
+    env: dict[str, str], archive: Archive, extract: Extract, samples_dir: Path
+) -> None:
+    for name in ("seed_000", "seed_003", "seed_004"):
+        ingest_file(archive, samples_dir / f"{name}.pdf", extract=extract)
+
+    def numbers(*args: str) -> set[str]:
+        result = runner.invoke(app, ["search", *args, "--json"])
+        assert result.exit_code == 0, result.output
+        payload = json.loads(result.stdout)
+        assert payload["count"] == len(payload["results"]) <= payload["total"]
+        return {r["doc_number"] for r in payload["results"]}
+
+    found = json.loads(runner.invoke(app, ["search", "醫策會", "--limit", "1", "--json"]).stdout)
+    assert found["count"] == 1 and found["total"] == 3
+    a, b, cover = "醫評字第1120100216A號", "醫評字第1120100216B號", "中市衛醫字第1120070277號"
+    assoc, mohw = "全醫聯字第1110000119號", "衛部資字第1112660027號"
+    # a year or a month: from its first day, to its last
+    assert numbers("--kind", "letter", "--from", "112年") == {a, b, cover}
+    assert numbers("--kind", "letter", "--from", "2023") == {a, b, cover}
+    assert numbers("--kind", "letter", "--to", "112/05") == {a, b, assoc, mohw}
+    assert numbers("--kind", "letter", "--to", "2023-05") == {a, b, assoc, mohw}
+    assert numbers("--kind", "letter", "--from", "民國112年6月", "--to", "112年6月") == {cover}
+    assert numbers("--kind", "letter", "--to", "2022-01-19") == {mohw}
+    for args in (["--from", "2023-06-01", "--to", "2023-05-01"], ["--from", "112年", "--to", "2022"]):
+        reversed_range = runner.invoke(app, ["search", "醫", *args])
+        assert reversed_range.exit_code == 2 and "after --to" in reversed_range.stderr
+        assert len(reversed_range.stderr.strip().splitlines()) == 1
+    # 速別: the glossary's words, 件 optional; anything else is a usage error listing them
+    assert numbers("認證", "--speed", "普通件") == numbers("認證", "--speed", "普通")
+    unknown = runner.invoke(app, ["search", "醫", "--speed", "特快"])
+    assert unknown.exit_code == 2 and "最速件, 特急件, 速件, 普通件" in unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1
+    # forms: 表號 and 編製機關 in the results
+    forms = runner.invoke(app, ["search", "藥政", "--kind", "form"])
+    assert forms.exit_code == 0, forms.output
+    assert "表號 10522-01-01-2" in forms.stdout and "編製機關 縣市衛生局" in forms.stdout
+    [form] = json.loads(runner.invoke(app, ["search", "藥政", "--kind", "form", "--json"]).stdout)["results"]
+    assert form["form_number"] == "10522-01-01-2" and form["compiler"] == "縣市衛生局"
+
+
+def test_search_help_explains_the_agencies_flag() -> None:
+    result = runner.invoke(app, ["search", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    text = " ".join(re.sub("[│─╭╮╰╯]", " ", result.stdout).split())  # rich's boxes and wrapping
+    assert "--include-agencies" in text and "the body alone" in text
