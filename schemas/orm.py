@@ -281,3 +281,79 @@ class DocumentText(Base):
     parties: Mapped[str] = mapped_column(Text, default="")  # every party, and its canonical name
     meta: Mapped[str] = mapped_column(Text, default="")  # 字號, 表號, 附件, signatory, contact, place
     body: Mapped[str] = mapped_column(Text, default="")  # 說明, 辦法, 備註
+
+
+# -- routing (GONGWEN.md §9) ----------------------------------------------------
+
+TASK_EVENT_ACTIONS = ("created", "claimed", "done", "rejected", "reassigned", "stale", "matches-again")
+ROUTE_OUTCOMES = ("routed", "triage", "ignored")
+
+
+class AssociationRow(Base):
+    """A body of the routing registry (config/associations.yaml), synced on every `gongwen route`.
+
+    Never deleted: a body dropped from the registry keeps its tasks and is marked inactive.
+    """
+
+    __tablename__ = "associations"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    aliases: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    tags: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    contact: Mapped[str | None] = mapped_column(Text)  # JSON object
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class RoutedDocument(Base):
+    """That a document has been routed, when, with what outcome and the report (JSON)."""
+
+    __tablename__ = "routed_documents"
+    __table_args__ = (Index("ix_routed_documents_outcome_document_id", "outcome", "document_id"),)
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(12))
+    due: Mapped[datetime.date | None] = mapped_column(Date)
+    report: Mapped[str] = mapped_column(Text)
+    routed_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class RoutingTask(Base):
+    """One forwarding task: a document to pass on to one association. Never deleted."""
+
+    __tablename__ = "routing_tasks"
+    __table_args__ = (
+        UniqueConstraint("document_id", "association_id", name="uq_routing_tasks_document_id_association_id"),
+        Index("ix_routing_tasks_status_due_id", "status", "due", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    association_id: Mapped[str] = mapped_column(ForeignKey("associations.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))
+    assignee: Mapped[str | None] = mapped_column(String(200), index=True)
+    due: Mapped[datetime.date | None] = mapped_column(Date)
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)  # its rule no longer asks for it
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class TaskEvent(Base):
+    """The audit log of tasks: append-only (triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "task_events"
+    __table_args__ = (Index("ix_task_events_task_id_id", "task_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("routing_tasks.id"))
+    at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str | None] = mapped_column(String(12))
+    from_assignee: Mapped[str | None] = mapped_column(String(200))
+    to_assignee: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,274 @@
+"""`gongwen route`, `gongwen queue …` and `gongwen rules test` (GONGWEN.md §9), registered by pipeline/cli.py.
+
+Exit codes (§7): 0 success; 1 refused or not found (a task someone else holds, a done
+task, no such task or letter); 2 usage error (a routing file that is not valid, an empty
+reason). Every failure is one line on stderr.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pipeline.routing.config import ConfigError, load_config
+from pipeline.routing.queue import QueueError, QueueFilters, TaskView, actor_name
+from schemas.routing import TASK_STATUSES, Decision
+
+# `route` prints one line per document up to this many; beyond, the summary only (or --json)
+_DETAIL_LIMIT = 50
+StatusChoice = [*TASK_STATUSES, "open", "all", "triage"]
+
+RulesOption = Annotated[Path | None, typer.Option("--rules", help="rules YAML (default $GONGWEN_CONFIG_DIR/rules.yaml, config/)")]
+AssociationsOption = Annotated[
+    Path | None, typer.Option("--associations", help="associations YAML (default $GONGWEN_CONFIG_DIR/associations.yaml)")
+]
+AsOption = Annotated[str | None, typer.Option("--as", help="who is acting (default $GONGWEN_USER, else the login name)")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def _print_json(payload: Any) -> None:
+    json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"gongwen: {message}", err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _one_line() -> Iterator[None]:
+    """Routing files and queue refusals: one line and the exit code, never a traceback."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise _fail(f"{exc} (nothing was written)", 2) from None
+    except QueueError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+
+
+def _decision_lines(d: Decision) -> list[str]:
+    head = f"#{d.document_id if d.document_id is not None else '-'} {d.kind} {d.doc_number or ''}".rstrip()
+    due = f"due {d.due.isoformat()}" if d.due else "no due date"
+    if d.outcome == "triage":
+        lines = [f"{head}: TRIAGE (no rule matches; a clerk decides) {due}"]
+    elif d.outcome == "ignored":
+        lines = [f"{head}: ignored (not a letter or form, no rule matches)"]
+    else:
+        targets = ", ".join(t.association for t in d.targets) or "no task"
+        lines = [f"{head}: {targets}  {due} ({d.due_basis})"]
+    for m in d.matches:
+        lines.append(f"    rule {m.rule} (line {m.line}) → {', '.join(m.targets) or 'no targets'}")
+        lines.extend(f"      {r}" for r in m.reasons)
+    for s in d.skipped:
+        lines.append(f"    skipped {s.association or '-'} ({s.rule}): {s.why}")
+    lines.extend(f"    warning: {w}" for w in d.warnings)
+    return lines
+
+
+def _task_lines(view: TaskView) -> list[str]:
+    t = view.task
+    flags = " OVERDUE" if view.overdue else ""
+    flags += " (rule no longer matches)" if view.stale else ""
+    who = f" {t['assignee']}" if t["assignee"] else ""
+    return [
+        f"#{t['id']:<6} {t['status']:8}{who}  due {t['due'] or '-'}{flags}  {view.speed or ''}  "
+        f"{t['association']} {view.association_name}",
+        f"        doc #{t['document_id']} {t['doc_number'] or '-'}  {view.sender or ''}: {(view.subject or '')[:50]}",
+        f"        {t['reason'][:160]}",
+    ]
+
+
+def _parse_task_id(value: str) -> int:
+    text = value.strip().lstrip("#")
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise _fail(f"not a task id: {value!r} (the number gongwen queue list shows)", 2)
+    return int(text)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `route`, `queue` and `rules` to the `gongwen` command."""
+    queue_app = typer.Typer(no_args_is_help=True, help="The forwarding (轉知) tasks clerks clear.")
+    rules_app = typer.Typer(no_args_is_help=True, help="The routing rules: try them without writing anything.")
+    app.add_typer(queue_app, name="queue")
+    app.add_typer(rules_app, name="rules")
+
+    @app.command("route")
+    def route_cmd(
+        everything: Annotated[bool, typer.Option("--all", help="route every stored document again (changes only what is not right)")] = False,
+        rules: RulesOption = None,
+        associations: AssociationsOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Route stored documents not yet routed into forwarding tasks (or to triage)."""
+        from pipeline.db import open_archive
+        from pipeline.routing.engine import Router
+        from pipeline.routing.queue import route_archive
+
+        with _one_line():
+            config = load_config(rules, associations)
+        archive = open_archive()
+        summary = route_archive(archive, Router(config), everything=everything, keep_decisions=True)
+        if as_json:
+            _print_json(summary.to_json())
+            return
+        if len(summary.decisions) <= _DETAIL_LIMIT:
+            for d in summary.decisions:
+                for line in _decision_lines(d):
+                    typer.echo(line)
+        for w in summary.warnings:
+            typer.echo(f"warning: {w}", err=True)
+        typer.echo(summary.line())
+
+    @queue_app.command("list")
+    def list_cmd(
+        status: Annotated[str, typer.Option(help=f"one of {', '.join(StatusChoice)}; 'open' is pending + claimed")] = "open",
+        overdue: Annotated[bool, typer.Option("--overdue", help="only open tasks past their due date")] = False,
+        assignee: Annotated[str | None, typer.Option(help="tasks held by this clerk")] = None,
+        association: Annotated[str | None, typer.Option(help="tasks for this association id")] = None,
+        limit: Annotated[int, typer.Option(help="how many to show", min=1, max=100000)] = 50,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Tasks, most urgent first; `--status triage` lists the documents no rule routed."""
+        from pipeline.db import open_archive
+        from pipeline.routing.queue import list_tasks, triage_list
+
+        if status not in StatusChoice:
+            raise _fail(f"--status must be one of {', '.join(StatusChoice)}", 2)
+        archive = open_archive()
+        with archive.session() as session:
+            if status == "triage":
+                docs, total = triage_list(session, limit)
+                if as_json:
+                    _print_json({"status": "triage", "count": len(docs), "total": total, "documents": docs})
+                    return
+                for d in docs:
+                    typer.echo(f"doc #{d['document_id']:<6} {d['kind']:6} {d['issue_date'] or '?':10} {d['doc_number'] or '-'}  "
+                               f"{d['sender'] or ''}: {(d['subject'] or '')[:50]}")
+                typer.echo(f"{total} document{'s' if total != 1 else ''} in triage" + (f" ({len(docs)} shown)" if total > len(docs) else ""))
+                return
+            views, total = list_tasks(session, QueueFilters(status, overdue, assignee, association, None, limit))
+        if as_json:
+            _print_json({"status": status, "count": len(views), "total": total, "tasks": [v.task for v in views]})
+            return
+        for v in views:
+            for line in _task_lines(v):
+                typer.echo(line)
+        typer.echo(f"{total} task{'s' if total != 1 else ''}" + (f" ({len(views)} shown)" if total > len(views) else ""))
+
+    def _act(task: str, as_json: bool, action: Any) -> None:
+        from pipeline.db import open_archive
+        from pipeline.routing.queue import get_task
+
+        task_id = _parse_task_id(task)
+        archive = open_archive()
+        with _one_line():
+            action(archive, task_id)
+        with archive.session() as session:
+            view = get_task(session, task_id)
+        assert view is not None
+        if as_json:
+            _print_json(view.task)
+        else:
+            for line in _task_lines(view):
+                typer.echo(line)
+
+    @queue_app.command("claim")
+    def claim_cmd(
+        task: Annotated[str, typer.Argument(help="task id")],
+        as_: AsOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Take a pending task; fails (exit 1) when someone else holds it, and says who."""
+        from pipeline.routing.queue import claim
+
+        _act(task, as_json, lambda archive, i: claim(archive, i, actor_name(as_)))
+
+    @queue_app.command("done")
+    def done_cmd(
+        task: Annotated[str, typer.Argument(help="task id")],
+        note: Annotated[str | None, typer.Option("--note", help="what was done (e.g. the 字號 of the forwarding letter)")] = None,
+        as_: AsOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Mark a task done (the letter has been forwarded)."""
+        from pipeline.routing.queue import done
+
+        _act(task, as_json, lambda archive, i: done(archive, i, actor_name(as_), note))
+
+    @queue_app.command("reject")
+    def reject_cmd(
+        task: Annotated[str, typer.Argument(help="task id")],
+        reason: Annotated[str, typer.Option("--reason", help="why this association should not get the letter")],
+        as_: AsOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Reject a task (it is kept, with the reason, in the audit log)."""
+        from pipeline.routing.queue import reject
+
+        _act(task, as_json, lambda archive, i: reject(archive, i, actor_name(as_), reason))
+
+    @queue_app.command("reassign")
+    def reassign_cmd(
+        task: Annotated[str, typer.Argument(help="task id")],
+        to: Annotated[str, typer.Option("--to", help="the clerk who takes the task")],
+        note: Annotated[str | None, typer.Option("--note")] = None,
+        as_: AsOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Give a task to another clerk."""
+        from pipeline.routing.queue import reassign
+
+        _act(task, as_json, lambda archive, i: reassign(archive, i, actor_name(as_), to, note))
+
+    @rules_app.command("test")
+    def rules_test_cmd(
+        letter: Annotated[str, typer.Option("--letter", help="a stored document id or 字號, or a PDF not yet ingested")],
+        rules: RulesOption = None,
+        associations: AssociationsOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Dry run: which rules match the letter, why, which targets, when due. Nothing is written."""
+        from pipeline.routing.engine import Router, routing_input
+
+        with _one_line():
+            config = load_config(rules, associations)
+        router = Router(config)
+        path = Path(letter)
+        decisions: list[Decision] = []
+        if path.suffix.lower() == ".pdf" or path.is_file():
+            if not path.is_file():
+                raise _fail(f"no such file: {letter}", 1)
+            from pipeline.extract import extract_file
+
+            result = extract_file(path)
+            if result.error:
+                raise _fail(f"{letter}: {result.error}", 1)
+            today = datetime.datetime.now(datetime.UTC).date()
+            decisions = [router.route(routing_input(doc, None, today)) for doc in result.documents]
+        else:
+            from pipeline.db import open_archive
+            from pipeline.routing.queue import load_inputs
+            from pipeline.show import find_documents
+
+            archive = open_archive()
+            with archive.session() as session:
+                ids = find_documents(session, letter)
+            if not ids:
+                raise _fail(f"not in the archive: {letter} (give a document id, a 字號 or a PDF file)", 1)
+            with archive.engine.connect() as conn:
+                decisions = [router.route(doc) for doc in load_inputs(conn, ids)]
+        if as_json:
+            _print_json({"letter": letter, "rules": config.rules_file, "associations": config.associations_file,
+                         "documents": [d.to_json() for d in decisions]})
+            return
+        for d in decisions:
+            for line in _decision_lines(d):
+                typer.echo(line)

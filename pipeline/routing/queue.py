@@ -1,0 +1,511 @@
+"""The routing queue in the archive: route stored documents into tasks, and clear tasks.
+
+`route_archive` reads stored documents in batches (plain column reads, no ORM objects: a
+100,000-letter archive routes in under a minute), decides with `Router.route` and writes
+tasks, their `created` events and a `routed_documents` row per document in one
+transaction per batch, under the archive's write lock: a document is routed whole or not
+at all, and two `gongwen route` runs never make a task twice (one task per document and
+association, enforced by a unique constraint as well).
+
+Clerks' actions (`claim`, `done`, `reject`, `reassign`) read the task with a row lock
+(PostgreSQL `FOR UPDATE`; SQLite takes the database write lock when the transaction
+begins), check it and write it with an audit event in the same transaction: of two clerks
+claiming one task at the same moment exactly one wins, the other is told who holds it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import getpass
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from pipeline.db import Archive
+from pipeline.routing.engine import Router
+from schemas.orm import (
+    AssociationRow,
+    Citation,
+    DocumentRow,
+    ItemRow,
+    Party,
+    ReceivedStamp,
+    RoutedDocument,
+    RoutingTask,
+    TaskEvent,
+)
+from schemas.routing import OPEN_STATUSES, Association, Decision, RoutingInput
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+BATCH = 1000
+SYSTEM_ACTOR = "gongwen route"
+
+
+class QueueError(Exception):
+    """A clerk's action that cannot be done; `exit_code` per GONGWEN.md §7 (1: refused, 2: usage)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def actor_name(given: str | None = None) -> str:
+    """Who is acting: `--as`, else $GONGWEN_USER, else the login name."""
+    if given and given.strip():
+        return given.strip()
+    env = os.environ.get("GONGWEN_USER", "").strip()
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def today() -> datetime.date:
+    """The office's calendar day (Taiwan), whatever the server's time zone."""
+    return datetime.datetime.now(TAIPEI).date()
+
+
+# -- registry -------------------------------------------------------------------
+
+
+def sync_associations(conn: Connection, associations: Sequence[Association]) -> dict[str, int]:
+    """Make the associations table match the registry; a body no longer listed becomes inactive."""
+    stored = {r.id: r for r in conn.execute(select(AssociationRow.id, AssociationRow.name, AssociationRow.aliases,
+                                                   AssociationRow.tags, AssociationRow.contact, AssociationRow.active))}
+    counts = {"added": 0, "changed": 0, "deactivated": 0}
+    now = _now()
+    for a in associations:
+        values = {
+            "name": a.name,
+            "aliases": json.dumps(a.aliases, ensure_ascii=False),
+            "tags": json.dumps(a.tags, ensure_ascii=False),
+            "contact": json.dumps(a.contact.model_dump(exclude_none=True), ensure_ascii=False) if a.contact else None,
+            "active": True,
+        }
+        old = stored.get(a.id)
+        if old is None:
+            conn.execute(insert(AssociationRow).values(id=a.id, updated_at=now, **values))
+            counts["added"] += 1
+        elif any(getattr(old, k) != v for k, v in values.items()):
+            conn.execute(update(AssociationRow).where(AssociationRow.id == a.id).values(updated_at=now, **values))
+            counts["changed"] += 1
+    gone = [i for i, r in stored.items() if r.active and i not in {a.id for a in associations}]
+    if gone:
+        conn.execute(update(AssociationRow).where(AssociationRow.id.in_(gone)).values(active=False, updated_at=now))
+        counts["deactivated"] = len(gone)
+    return counts
+
+
+# -- reading documents ------------------------------------------------------------
+
+
+def _to_taipei_date(value: datetime.datetime) -> datetime.date:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value.astimezone(TAIPEI).date()
+
+
+def load_inputs(conn: Connection, ids: Sequence[int]) -> list[RoutingInput]:
+    """What routing reads of the documents `ids`, in five reads for the whole batch."""
+    d = DocumentRow
+    docs: dict[int, RoutingInput] = {}
+    for r in conn.execute(
+        select(d.id, d.kind, d.created_at, d.doc_number, d.form_number, d.sender, d.recipient, d.doc_type, d.speed,
+               d.security, d.subject, d.attachments, d.title, d.due, d.deadline).where(d.id.in_(ids)).order_by(d.id)
+    ):
+        docs[r.id] = RoutingInput(
+            document_id=r.id, kind=r.kind, ingested=_to_taipei_date(r.created_at),
+            doc_number=r.doc_number or r.form_number, sender=r.sender, recipient=r.recipient, doc_type=r.doc_type,
+            speed=r.speed, security=r.security, subject=r.subject, attachments=r.attachments, title=r.title,
+            form_due=r.due, deadline=r.deadline,
+        )
+    for item in conn.execute(
+        select(ItemRow.document_id, ItemRow.section, ItemRow.text).where(ItemRow.document_id.in_(ids))
+        .order_by(ItemRow.document_id, ItemRow.section, ItemRow.seq)
+    ):
+        if item.section in ("explanation", "measures"):
+            getattr(docs[item.document_id], item.section).append(item.text)
+    for party in conn.execute(
+        select(Party.document_id, Party.role, Party.name).where(Party.document_id.in_(ids), Party.role != "sender")
+        .order_by(Party.document_id, Party.id)
+    ):
+        doc = docs[party.document_id]
+        if party.role in ("cc_main", "cc_copy", "distribution"):
+            getattr(doc, party.role).append(party.name)
+        elif party.role in ("attendee", "observer"):
+            doc.addressees.append(party.name)
+    for cite in conn.execute(
+        select(Citation.document_id, Citation.doc_number).where(Citation.document_id.in_(ids))
+        .order_by(Citation.document_id, Citation.position)
+    ):
+        docs[cite.document_id].references.append(cite.doc_number)
+    for stamp in conn.execute(
+        select(ReceivedStamp.document_id, func.min(ReceivedStamp.date).label("first"))
+        .where(ReceivedStamp.document_id.in_(ids)).group_by(ReceivedStamp.document_id)
+    ):
+        docs[stamp.document_id].received = stamp.first
+    return [docs[i] for i in ids if i in docs]
+
+
+# -- routing ------------------------------------------------------------------------
+
+
+@dataclass
+class RouteSummary:
+    """The end of a `gongwen route`: documents and tasks, counted."""
+
+    documents: int = 0
+    routed: int = 0
+    triage: int = 0
+    ignored: int = 0
+    tasks_created: int = 0
+    tasks_unchanged: int = 0
+    tasks_stale: int = 0
+    tasks_matching_again: int = 0
+    skipped: int = 0
+    registry: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list, repr=False)
+
+    def line(self) -> str:
+        stale = f", {self.tasks_stale} marked stale" if self.tasks_stale else ""
+        again = f", {self.tasks_matching_again} matching again" if self.tasks_matching_again else ""
+        return (
+            f"{self.documents} documents routed: {self.routed} to associations, {self.triage} to triage, "
+            f"{self.ignored} ignored; {self.tasks_created} tasks made, {self.tasks_unchanged} already there{stale}{again}; "
+            f"{self.skipped} targets skipped (already have the letter, or not in the registry)"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["decisions"] = [d.to_json() for d in self.decisions]
+        return out
+
+
+def _unrouted_ids(conn: Connection, after: int, limit: int, everything: bool) -> list[int]:
+    q = select(DocumentRow.id).where(DocumentRow.id > after).order_by(DocumentRow.id).limit(limit)
+    if not everything:
+        q = q.where(~select(RoutedDocument.document_id).where(RoutedDocument.document_id == DocumentRow.id).exists())
+    return list(conn.scalars(q))
+
+
+def _write_decisions(conn: Connection, decisions: Sequence[Decision], summary: RouteSummary, everything: bool) -> None:
+    ids = [d.document_id for d in decisions if d.document_id is not None]
+    routed_before = set(conn.scalars(select(RoutedDocument.document_id).where(RoutedDocument.document_id.in_(ids))))
+    if not everything:  # another run routed them since we looked
+        decisions = [d for d in decisions if d.document_id not in routed_before]
+    existing: dict[tuple[int, str], Any] = {
+        (r.document_id, r.association_id): r
+        for r in conn.execute(
+            select(RoutingTask.id, RoutingTask.document_id, RoutingTask.association_id, RoutingTask.status,
+                   RoutingTask.stale).where(RoutingTask.document_id.in_([d.document_id for d in decisions]))
+        )
+    }
+    now = _now()
+    new_tasks: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for decision in decisions:
+        doc_id = decision.document_id
+        assert doc_id is not None
+        summary.documents += 1
+        setattr(summary, decision.outcome, getattr(summary, decision.outcome) + 1)
+        summary.skipped += sum(1 for s in decision.skipped)
+        wanted = {t.association for t in decision.targets}
+        for target in decision.targets:
+            old = existing.get((doc_id, target.association))
+            if old is None:
+                new_tasks.append({"document_id": doc_id, "association_id": target.association, "rule": target.rule,
+                                  "reason": target.reason, "status": "pending", "assignee": None, "due": decision.due,
+                                  "stale": False, "created_at": now, "updated_at": now})
+            elif old.stale:
+                conn.execute(update(RoutingTask).where(RoutingTask.id == old.id).values(stale=False, updated_at=now))
+                events.append(_event(old.id, "matches-again", old.status, old.status, None,
+                                     f"rule {target.rule!r} asks for it again", now))
+                summary.tasks_matching_again += 1
+            else:
+                summary.tasks_unchanged += 1
+        for (task_doc, association), old in existing.items():
+            if task_doc == doc_id and association not in wanted and not old.stale:
+                conn.execute(update(RoutingTask).where(RoutingTask.id == old.id).values(stale=True, updated_at=now))
+                events.append(_event(old.id, "stale", old.status, old.status, None,
+                                     "no rule asks for this association any more; review and reject it if so", now))
+                summary.tasks_stale += 1
+    if new_tasks:
+        created = conn.execute(insert(RoutingTask).returning(RoutingTask.id, RoutingTask.rule), new_tasks).all()
+        for row in created:
+            events.append(_event(row.id, "created", None, "pending", None, f"rule {row.rule!r}", now))
+        summary.tasks_created += len(created)
+    if events:
+        conn.execute(insert(TaskEvent), events)
+    fresh = [d for d in decisions if d.document_id not in routed_before]
+    if fresh:
+        conn.execute(insert(RoutedDocument), [
+            {"document_id": d.document_id, "outcome": d.outcome, "due": d.due,
+             "report": json.dumps(d.to_json(), ensure_ascii=False), "routed_at": now} for d in fresh
+        ])
+    for d in decisions:
+        if d.document_id in routed_before:
+            conn.execute(update(RoutedDocument).where(RoutedDocument.document_id == d.document_id).values(
+                outcome=d.outcome, due=d.due, report=json.dumps(d.to_json(), ensure_ascii=False), routed_at=now))
+
+
+def _event(task_id: int, action: str, before: str | None, after: str | None, assignee: str | None,
+           note: str | None, at: datetime.datetime, actor: str = SYSTEM_ACTOR,
+           from_assignee: str | None = None) -> dict[str, Any]:
+    return {"task_id": task_id, "at": at, "actor": actor, "action": action, "from_status": before,
+            "to_status": after, "from_assignee": from_assignee, "to_assignee": assignee, "note": note}
+
+
+def route_archive(
+    archive: Archive, router: Router, *, everything: bool = False, ids: Sequence[int] | None = None,
+    batch: int = BATCH, keep_decisions: bool = False,
+) -> RouteSummary:
+    """Route every stored document not yet routed (`everything`: all of them again; `ids`: those only)."""
+    summary = RouteSummary()
+    with archive.write() as conn:
+        summary.registry = sync_associations(conn, router.config.associations)
+    for chunk in _chunks(archive, ids, everything, batch):
+        with archive.engine.connect() as conn:
+            inputs = load_inputs(conn, chunk)
+        decisions = [router.route(doc) for doc in inputs]
+        with archive.write() as conn:
+            _write_decisions(conn, decisions, summary, everything)
+        if keep_decisions:
+            summary.decisions.extend(decisions)
+    summary.warnings = list(dict.fromkeys(router.guard.warnings))
+    return summary
+
+
+def _chunks(archive: Archive, ids: Sequence[int] | None, everything: bool, batch: int) -> Iterator[list[int]]:
+    if ids is not None:
+        wanted = sorted(set(ids))
+        for i in range(0, len(wanted), batch):
+            chunk = wanted[i : i + batch]
+            if not everything:
+                with archive.engine.connect() as conn:
+                    done = set(conn.scalars(select(RoutedDocument.document_id).where(RoutedDocument.document_id.in_(chunk))))
+                chunk = [c for c in chunk if c not in done]
+            if chunk:
+                yield chunk
+        return
+    after = 0
+    while True:
+        with archive.engine.connect() as conn:
+            chunk = _unrouted_ids(conn, after, batch, everything)
+        if not chunk:
+            return
+        yield chunk
+        after = chunk[-1]
+
+
+# -- the queue ------------------------------------------------------------------------
+
+
+@dataclass
+class QueueFilters:
+    status: str | None = None  # a task status, or "open" (pending + claimed)
+    overdue: bool = False
+    assignee: str | None = None
+    association: str | None = None
+    document_id: int | None = None
+    limit: int = 50
+
+
+def _history(session: Session | Connection, task_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if not task_ids:
+        return out
+    e = TaskEvent
+    for row in session.execute(
+        select(e.task_id, e.at, e.actor, e.action, e.from_status, e.to_status, e.to_assignee, e.note)
+        .where(e.task_id.in_(task_ids)).order_by(e.task_id, e.id)
+    ):
+        out[row.task_id].append({
+            "at": _iso(row.at), "actor": row.actor, "action": row.action, "from": row.from_status,
+            "to": row.to_status, "assignee": row.to_assignee, "note": row.note,
+        })
+    return out
+
+
+def _iso(value: datetime.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value.isoformat(timespec="seconds")
+
+
+def _task_query() -> Any:
+    t = RoutingTask
+    return (
+        select(t.id, t.document_id, DocumentRow.doc_number, DocumentRow.form_number, DocumentRow.subject,
+               DocumentRow.title, DocumentRow.speed, DocumentRow.sender, t.association_id, AssociationRow.name.label("association_name"),
+               t.rule, t.reason, t.status, t.assignee, t.due, t.stale, t.created_at)
+        .join(DocumentRow, DocumentRow.id == t.document_id)
+        .join(AssociationRow, AssociationRow.id == t.association_id)
+    )
+
+
+def _task_json(row: Any, history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The §9 task object (and, after `history`, what a list shows beside it)."""
+    return {
+        "id": row.id,
+        "document_id": row.document_id,
+        "doc_number": row.doc_number or row.form_number,
+        "association": row.association_id,
+        "rule": row.rule,
+        "reason": row.reason,
+        "status": row.status,
+        "assignee": row.assignee,
+        "due": row.due.isoformat() if row.due else None,
+        "created_at": _iso(row.created_at),
+        "history": history,
+    }
+
+
+@dataclass
+class TaskView:
+    """A task as the queue shows it: the §9 object and what a clerk reads beside it."""
+
+    task: dict[str, Any]
+    association_name: str
+    subject: str | None
+    sender: str | None
+    speed: str | None
+    stale: bool
+    overdue: bool
+
+
+def list_tasks(session: Session, filters: QueueFilters) -> tuple[list[TaskView], int]:
+    """Tasks, most urgent first (overdue, then by due date, then oldest), and how many match in all."""
+    t = RoutingTask
+    conditions: list[ColumnElement[bool]] = []
+    if filters.status == "open" or filters.status is None:
+        conditions.append(t.status.in_(OPEN_STATUSES))
+    elif filters.status != "all":
+        conditions.append(t.status == filters.status)
+    if filters.overdue:
+        conditions.append(and_(t.due < today(), t.status.in_(OPEN_STATUSES)))
+    if filters.assignee:
+        conditions.append(t.assignee == filters.assignee)
+    if filters.association:
+        conditions.append(t.association_id == filters.association)
+    if filters.document_id is not None:
+        conditions.append(t.document_id == filters.document_id)
+    total = session.scalar(select(func.count()).select_from(t).where(*conditions)) or 0
+    rows = session.execute(
+        _task_query().where(*conditions).order_by(t.due.is_(None), t.due, t.id).limit(filters.limit)
+    ).all()
+    history = _history(session, [r.id for r in rows])
+    day = today()
+    views = [
+        TaskView(_task_json(r, history.get(r.id, [])), r.association_name, r.subject or r.title, r.sender, r.speed,
+                 bool(r.stale), bool(r.due and r.due < day and r.status in OPEN_STATUSES))
+        for r in rows
+    ]
+    return views, total
+
+
+def get_task(session: Session, task_id: int) -> TaskView | None:
+    row = session.execute(_task_query().where(RoutingTask.id == task_id)).one_or_none()
+    if row is None:
+        return None
+    history = _history(session, [row.id])
+    return TaskView(_task_json(row, history.get(row.id, [])), row.association_name, row.subject or row.title,
+                    row.sender, row.speed, bool(row.stale),
+                    bool(row.due and row.due < today() and row.status in OPEN_STATUSES))
+
+
+def triage_list(session: Session, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
+    """Documents no rule routed, newest first: a clerk decides where each goes."""
+    r, d = RoutedDocument, DocumentRow
+    total = session.scalar(select(func.count()).select_from(r).where(r.outcome == "triage")) or 0
+    rows = session.execute(
+        select(r.document_id, r.due, r.routed_at, d.kind, d.doc_number, d.form_number, d.sender, d.subject, d.title,
+               d.issue_date, d.speed)
+        .join(d, d.id == r.document_id).where(r.outcome == "triage").order_by(r.document_id.desc()).limit(limit)
+    ).all()
+    return [
+        {"document_id": x.document_id, "kind": x.kind, "doc_number": x.doc_number or x.form_number,
+         "sender": x.sender, "subject": x.subject or x.title, "issue_date": x.issue_date.isoformat() if x.issue_date else None,
+         "speed": x.speed, "due": x.due.isoformat() if x.due else None, "routed_at": _iso(x.routed_at)}
+        for x in rows
+    ], total
+
+
+def _locked_task(conn: Connection, task_id: int) -> Any:
+    row = conn.execute(
+        select(RoutingTask.id, RoutingTask.status, RoutingTask.assignee).where(RoutingTask.id == task_id).with_for_update()
+    ).one_or_none()
+    if row is None:
+        raise QueueError(f"no task #{task_id} (gongwen queue list shows the open ones)")
+    return row
+
+
+_VERBS = {"done": "mark done", "rejected": "reject", "reassigned": "reassign"}
+
+
+def _change(archive: Archive, task_id: int, actor: str, action: str, *, status: str, assignee: str | None,
+            note: str | None, allowed: Sequence[str], holder_may_only: bool) -> None:
+    with archive.write() as conn:
+        row = _locked_task(conn, task_id)
+        if row.status not in allowed:
+            last = conn.execute(select(TaskEvent.actor, TaskEvent.at).where(TaskEvent.task_id == task_id)
+                                .order_by(TaskEvent.id.desc()).limit(1)).one_or_none()
+            by = f" (by {last.actor} at {_iso(last.at)})" if last is not None else ""
+            raise QueueError(f"task #{task_id} is {row.status}{by}: cannot {_VERBS[action]} it")
+        if holder_may_only and row.status == "claimed" and row.assignee not in (None, actor):
+            raise QueueError(f"task #{task_id} is claimed by {row.assignee}; ask them, or reassign it with "
+                             f"gongwen queue reassign {task_id} --to NAME")
+        now = _now()
+        conn.execute(update(RoutingTask).where(RoutingTask.id == task_id)
+                     .values(status=status, assignee=assignee, updated_at=now))
+        conn.execute(insert(TaskEvent), [_event(task_id, action, row.status, status, assignee, note, now, actor,
+                                                from_assignee=row.assignee)])
+
+
+def claim(archive: Archive, task_id: int, actor: str) -> None:
+    with archive.write() as conn:
+        row = _locked_task(conn, task_id)
+        if row.status == "claimed":
+            if row.assignee == actor:
+                return  # already yours: claiming again changes nothing
+            raise QueueError(f"task #{task_id} is already claimed by {row.assignee}")
+        if row.status != "pending":
+            raise QueueError(f"task #{task_id} is {row.status}: nothing to claim")
+        now = _now()
+        conn.execute(update(RoutingTask).where(RoutingTask.id == task_id, RoutingTask.status == "pending")
+                     .values(status="claimed", assignee=actor, updated_at=now))
+        conn.execute(insert(TaskEvent), [_event(task_id, "claimed", "pending", "claimed", actor, None, now, actor)])
+
+
+def done(archive: Archive, task_id: int, actor: str, note: str | None = None) -> None:
+    _change(archive, task_id, actor, "done", status="done", assignee=actor, note=note,
+            allowed=OPEN_STATUSES, holder_may_only=True)
+
+
+def reject(archive: Archive, task_id: int, actor: str, reason: str) -> None:
+    if not reason.strip():
+        raise QueueError("--reason must say why the task is rejected", exit_code=2)
+    _change(archive, task_id, actor, "rejected", status="rejected", assignee=actor, note=reason.strip(),
+            allowed=OPEN_STATUSES, holder_may_only=True)
+
+
+def reassign(archive: Archive, task_id: int, actor: str, to: str, note: str | None = None) -> None:
+    if not to.strip():
+        raise QueueError("--to must name the clerk who takes the task", exit_code=2)
+    _change(archive, task_id, actor, "reassigned", status="claimed", assignee=to.strip(), note=note,
+            allowed=OPEN_STATUSES, holder_may_only=False)
