@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
 
         with _one_line():
             config = load_config(rules, associations)
-        archive = open_archive()
+        archive = open_archive(create=False)
         summary = route_archive(archive, Router(config), everything=everything, keep_decisions=True)
         if as_json:
             _print_json(summary.to_json())
@@ -142,7 +142,7 @@ def register(app: typer.Typer) -> None:
 
         if status not in StatusChoice:
             raise _fail(f"--status must be one of {', '.join(StatusChoice)}", 2)
-        archive = open_archive()
+        archive = open_archive(create=False)
         with archive.session() as session:
             if status == "triage":
                 docs, total = triage_list(session, limit)
@@ -168,7 +168,7 @@ def register(app: typer.Typer) -> None:
         from pipeline.routing.queue import get_task
 
         task_id = _parse_task_id(task)
-        archive = open_archive()
+        archive = open_archive(create=False)
         with _one_line():
             action(archive, task_id)
         with archive.session() as session:
@@ -258,7 +258,7 @@ def register(app: typer.Typer) -> None:
             from pipeline.routing.queue import load_inputs
             from pipeline.show import find_documents
 
-            archive = open_archive()
+            archive = open_archive(create=False)
             with archive.session() as session:
                 ids = find_documents(session, letter)
             if not ids:
