@@ -13,6 +13,7 @@ embedded mode (a temporary local API, no server to start). The README's main job
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -20,6 +21,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.db import open_archive
 from pipeline.extract import expand_paths
+from pipeline.routing.queue import RouteSummary
 from pipeline.store import FileReport, IngestSummary, ingest_file
 
 # extraction is CPU-bound Python and archive writes are serialised: a few threads overlap
@@ -40,9 +42,9 @@ def ingest_task(path: str, database_url: str | None, files_dir: str | None) -> F
 # (Prefect 3.8 types task_runner invariantly: a ThreadPoolTaskRunner is the documented value)
 @flow(name="ingest-letters", task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))  # type: ignore[arg-type]
 def ingest_flow(
-    paths: list[str], database_url: str | None = None, files_dir: str | None = None
-) -> list[FileReport]:
-    """Ingest every PDF under `paths`; returns one report per file, in input order."""
+    paths: list[str], database_url: str | None = None, files_dir: str | None = None, route: bool = True
+) -> IngestRun:
+    """Ingest every PDF under `paths` (one report per file, in input order), then route what is new."""
     logger = get_run_logger()
     archive = open_archive(database_url, files_dir)  # migrates once, before the tasks start
     files = expand_paths([Path(p) for p in paths])
@@ -52,12 +54,47 @@ def ingest_flow(
         if report.status in ("failed", "quarantined"):
             logger.warning("%s: %s: %s", report.path, report.status, report.error)
     logger.info("%s into %s", IngestSummary.of(reports).line(), archive.url)
-    return reports
+    routing = route_task(database_url, files_dir) if route else None
+    return IngestRun(reports, routing)
+
+
+@task(name="route-new-documents", retries=0)
+def route_task(database_url: str | None, files_dir: str | None) -> RouteSummary | None:
+    """Route what is stored and not yet routed (this run's documents, and any left before).
+
+    A missing or invalid rules file does not fail the ingest: the letters are stored, the
+    log says why they were not routed, and `gongwen route` routes them once it is fixed.
+    """
+    from pipeline.routing.config import ConfigError, load_config
+    from pipeline.routing.engine import Router
+    from pipeline.routing.queue import route_archive
+
+    logger = get_run_logger()
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        logger.warning("routing skipped: %s", exc)
+        return None
+    summary = route_archive(open_archive(database_url, files_dir), Router(config))
+    for warning in summary.warnings:
+        logger.warning("routing: %s", warning)
+    logger.info("%s", summary.line())
+    return summary
+
+
+@dataclass
+class IngestRun:
+    """One run of the ingest flow: a report per file, and what routing made of the new documents."""
+
+    reports: list[FileReport]
+    routing: RouteSummary | None = None
+
 
 
 if __name__ == "__main__":
-    results = ingest_flow(sys.argv[1:] or ["samples/"])
-    summary = IngestSummary.of(results)
+    run = ingest_flow(sys.argv[1:] or ["samples/"])
+    summary = IngestSummary.of(run.reports)
     print(f"archive: {open_archive().url}")
     print(summary.line())
+    print(RouteSummary.short_line(run.routing))
     sys.exit(1 if summary.failed or summary.quarantined else 0)

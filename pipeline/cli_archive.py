@@ -24,6 +24,7 @@ from extractors.dates import parse_date
 from extractors.glossary import SPEEDS
 from pipeline.db import open_archive
 from pipeline.extract import expand_paths
+from pipeline.routing.queue import RouteSummary
 from pipeline.search import Hit, SearchFilters, search
 from pipeline.show import DocumentView, find_documents, show
 from pipeline.store import FileReport, IngestSummary, ingest_file
@@ -58,15 +59,16 @@ def _flows_module() -> ModuleType | None:
     return module
 
 
-def _run_ingest(paths: list[Path]) -> list[FileReport]:
-    """The Prefect flow of flows.py; the same pipeline calls without Prefect if it is not there."""
+def _run_ingest(paths: list[Path]) -> tuple[list[FileReport], Any]:
+    """The Prefect flow of flows.py (reports, and the routing summary or None); without Prefect if it is not there."""
     flows = _flows_module()
     if flows is not None:
-        run: Callable[[list[str]], list[FileReport]] = flows.ingest_flow
-        return run([str(p) for p in paths])
-    typer.echo("flows.py not found: ingesting without Prefect", err=True)
+        run: Callable[[list[str]], Any] = flows.ingest_flow
+        result = run([str(p) for p in paths])
+        return result.reports, result.routing
+    typer.echo("flows.py not found: ingesting without Prefect (and without routing: run gongwen route)", err=True)
     archive = open_archive()
-    return [ingest_file(archive, p) for p in expand_paths(paths)]
+    return [ingest_file(archive, p) for p in expand_paths(paths)], None
 
 
 # a year or a month alone: ROC (112年, 民國112年3月, 112/03) or Gregorian (2023, 2023-03, 2023年3月)
@@ -189,16 +191,18 @@ def register(app: typer.Typer) -> None:
             typer.echo("no PDF files given", err=True)
             raise typer.Exit(2)
         open_archive().check_writable()  # a read-only or unreachable archive: one line, before any file
-        reports = _run_ingest(paths)
+        reports, routing = _run_ingest(paths)
         summary = IngestSummary.of(reports)
         if as_json:
-            _print_json({"files": [r.to_json() for r in reports], "summary": summary.to_json()})
+            routed = None if routing is None else {k: v for k, v in routing.to_json().items() if k != "decisions"}
+            _print_json({"files": [r.to_json() for r in reports], "summary": summary.to_json(), "routing": routed})
         else:
             for r in reports:
                 detail = f": {r.error}" if r.error else f": {r.letters} letters, {r.forms} forms, {r.other} other"
                 linked = f" ({r.linked} linked)" if r.linked else ""
                 typer.echo(f"{r.path}: {r.status}{detail}{linked}")
             typer.echo(summary.line())
+            typer.echo(RouteSummary.short_line(routing))
         if summary.failed or summary.quarantined:
             raise typer.Exit(1)
 

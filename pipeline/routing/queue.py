@@ -189,6 +189,14 @@ class RouteSummary:
             f"{self.skipped} targets skipped (already have the letter, or not in the registry)"
         )
 
+    @staticmethod
+    def short_line(summary: RouteSummary | None) -> str:
+        """What an ingest run says of its routing step."""
+        if summary is None:
+            return "routing: skipped (see the log; gongwen route routes later)"
+        return (f"routing: {summary.tasks_created} tasks made, {summary.triage} documents to triage "
+                f"({summary.documents} documents routed)")
+
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["decisions"] = [d.to_json() for d in self.decisions]
