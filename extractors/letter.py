@@ -30,6 +30,7 @@ from schemas.page import Line
 _CONTINUED = {
     "attachments", "subject", "explanation", "measures", "cc_main", "cc_copy", "recipient",
     "meeting_place", "attendees", "observers", "notes", "contact.address", "security",
+    "contact.phone", "contact.fax",  # a narrow contact column wraps `…轉` / `7213`
 }
 _BODY_KEYS = {"subject", "explanation", "measures", "cc_main", "cc_copy", "summary"}
 _NOTICE_KEYS = ("subject", "explanation", "measures")

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from extractors.dates import find_dates, to_iso
 from extractors.doc_numbers import find_doc_numbers
-from extractors.glossary import MARGIN_MARKS
+from extractors.glossary import BODY_LABELS, CONTACT_LABELS, HEADER_LABELS, MARGIN_MARKS, label_pattern
+from extractors.glossary import label_form as g_label_form
 from schemas.letter import Received
 from schemas.page import Line
 
@@ -33,6 +34,14 @@ _RECEIPT = re.compile(rf"收\s*文|文\s*[:：]\s*{_STAMP_DATE}")
 _RECEIPT_TAIL = re.compile(rf"[\u3400-\u9fff]{{0,10}}(?:收\s*文|文)\s*[:：]\s*{_STAMP_DATE}\s*$")
 _RECEIPT_LINE = re.compile(r"^(?P<org>[^\s:：]*?)\s*收\s*文\s*(?:日\s*期)?\s*[:：]?\s*(?P<rest>.*)$")
 _GARBLED_RECEIPT = re.compile(rf"^(?P<org>)[\u3400-\u9fff]{{0,10}}?文\s*[:：]\s*(?P<rest>{_STAMP_DATE})\s*$")
+# what a stamp prints without 收文: `臺北市政府衛生局113.10.04`, `第1130702號`
+_STAMP_ONLY = re.compile(rf"^[\u3400-\u9fff（）()]{{2,20}}{_STAMP_DATE}$|^第[0-9]{{3,}}號$")
+_ORG_DATE = re.compile(rf"^(?P<org>[\u3400-\u9fff（）()]{{2,20}}?){_STAMP_DATE}$")
+_FIELD_LABEL = re.compile(
+    "^(?:"
+    + "|".join(label_pattern(words) for table in (HEADER_LABELS, CONTACT_LABELS, BODY_LABELS) for words in table.values())
+    + r")\s*[:：]"
+)
 _RECEIPT_NUMBER = re.compile(r"^收\s*文\s*(?:字\s*號|文\s*號|號)\s*[:：]?\s*(?P<number>.+)$|^第\s*[0-9]+\s*號$")
 _MARGIN = {m.replace(" ", "") for m in MARGIN_MARKS}
 
@@ -86,38 +95,72 @@ class Split:
     noise_lines: list[tuple[str, Line]]
 
 
+def _is_anchor(line: Line) -> bool:
+    """A line only a receipt stamp prints: 收文…, or an office with a stamp date, or `第N號` alone."""
+    text = line.text
+    compact = _compact(line)
+    if len(compact) > 40:
+        return False
+    if _RECEIPT.search(text):
+        return line.is_red or not _looks_like_sentence(text)
+    return bool(_STAMP_ONLY.match(compact)) and not _looks_like_sentence(text)
+
+
+def _same_ink(a: Line, b: Line) -> bool:
+    if a.colour is not None and b.colour is not None:
+        return max(abs(x - y) for x, y in zip(a.colour, b.colour, strict=True)) <= 0.3
+    return a.is_red == b.is_red
+
+
+def _joins_stamp(cand: Line, anchor: Line, box: tuple[float, float, float, float]) -> bool:
+    """A line inside the stamp's box: the anchor's ink and size, short, next to the lines found so
+    far, and no wider than the stamp (body text runs on to the left of and past a stamp)."""
+    x0, x1, top, bottom = box
+    unit = max(anchor.size, cand.size, 1.0)
+    if cand.page != anchor.page or not _same_ink(cand, anchor):
+        return False
+    if max(cand.size, anchor.size) > 1.3 * max(min(cand.size, anchor.size), 0.1):
+        return False
+    if len(_compact(cand)) > 30 or (not cand.is_red and _looks_like_sentence(cand.text)):
+        return False
+    if _FIELD_LABEL.match(g_label_form(cand.text)) and not _RECEIPT.search(cand.text):
+        return False
+    gap = max(cand.top - bottom, top - cand.bottom)
+    if gap > 1.0 * unit:
+        return False
+    return cand.x0 >= x0 - 2 * unit and cand.x1 <= x1 + 4 * unit and min(cand.x1, x1) > max(cand.x0, x0)
+
+
 def _stamp_groups(lines: list[Line]) -> list[list[int]]:
     """Indices of lines that form receipt stamps.
 
-    A stamp is a run of red lines (born-digital) or a line with 收文 outside a sentence,
-    together with the short lines next to it inside the same box (the office name above
-    it, the receipt number below it).
+    A stamp is found from a line only a stamp prints (收文, an office with a stamp date, a
+    receipt number alone) and grows by the lines inside the same box: by position, not by
+    the order of lines, because a stamp printed over the body has its lines between the
+    body's lines, and not by ink alone, because stamps also come black.
     """
     groups: list[list[int]] = []
     used: set[int] = set()
     for i, line in enumerate(lines):
-        if i in used or not _RECEIPT.search(line.text) or len(_compact(line)) > 40:
-            continue
-        if not line.is_red and _looks_like_sentence(line.text):
+        if i in used or not _is_anchor(line):
             continue
         group = [i]
-        # neighbours: same colour (if known), overlapping x range, within two line heights
-        for step in (-1, 1):
-            j = i + step
-            while 0 <= j < len(lines) and len(group) < 5:
-                cand = lines[j]
-                ref = lines[group[0] if step < 0 else group[-1]]
-                near = abs(cand.top - ref.top) < 2.6 * max(ref.size, cand.size)
-                overlap = min(cand.x1, ref.x1) - max(cand.x0, ref.x0) > 0
-                same_ink = cand.is_red == line.is_red
-                if near and overlap and same_ink and len(_compact(cand)) <= 30 and j not in used:
-                    if step < 0:
-                        group.insert(0, j)
-                    else:
-                        group.append(j)
-                    j += step
-                else:
+        box = (line.x0, line.x1, line.top, line.bottom)
+        grown = True
+        while grown and len(group) < 6:
+            grown = False
+            near = sorted(
+                (j for j in range(max(i - 12, 0), min(i + 13, len(lines))) if j not in used and j not in group),
+                key=lambda j: min(abs(lines[j].top - box[3]), abs(box[2] - lines[j].bottom)),
+            )
+            for j in near:
+                if _joins_stamp(lines[j], line, box):
+                    cand = lines[j]
+                    group.append(j)
+                    box = (min(box[0], cand.x0), max(box[1], cand.x1), min(box[2], cand.top), max(box[3], cand.bottom))
+                    grown = True
                     break
+        group.sort()
         used.update(group)
         groups.append(group)
     return groups
@@ -168,6 +211,17 @@ def _split_stamp_tail(line: Line) -> list[Line]:
     return [head, tail]
 
 
+def _label_piece(line: Line, nxt: Line | None) -> bool:
+    """`電` of a spaced label `電　　話：` laid out apart from `話：…`: text, not an exchange stamp's 電."""
+    return (
+        nxt is not None
+        and len(_compact(line)) == 1
+        and nxt.page == line.page
+        and abs(nxt.top - line.top) < 0.5 * max(line.size, 1.0)
+        and bool(_FIELD_LABEL.match(g_label_form(_compact(line) + _compact(nxt))))
+    )
+
+
 def split_noise(lines: list[Line]) -> Split:
     lines = [piece for ln in lines for piece in _split_stamp_tail(ln)]
     lines = [_strip_mark_tokens(_strip_footer_tail(ln)) for ln in lines]
@@ -178,6 +232,8 @@ def split_noise(lines: list[Line]) -> Split:
         if i in stamp_idx:
             continue
         kind = noise_kind(line)
+        if kind and _label_piece(line, lines[i + 1] if i + 1 < len(lines) else None):
+            kind = None
         if kind:
             noise.append((kind, line))
         else:
@@ -210,6 +266,9 @@ def read_receipt(stamp_lines: list[Line], default_year: int | None = None) -> Re
             if rest_numbers and number is None:
                 number = rest_numbers[0].normalized
             continue
+        org_date = _ORG_DATE.match(re.sub(r"\s+", "", text))
+        if org_date and org is None:
+            org = org_date.group("org")
         dates = find_dates(text, default_year)
         if dates and date is None:
             date = to_iso(dates[0].date)

@@ -78,7 +78,16 @@ def _explanation_title(page: Page) -> str | None:
 def _is_letter_tail(page: Page) -> bool:
     """A page after 正本/副本 that holds only the list's tail and the signature."""
     lines = split_noise(page.lines).text_lines
-    return len(lines) <= 3 and all(len(re.sub(r"\s+", "", ln.text)) <= 60 for ln in lines)
+    if len(lines) <= 3 and all(len(re.sub(r"\s+", "", ln.text)) <= 60 for ln in lines):
+        return True
+    # a list broken by the page: its names go on (`…事務委員會、臺南市政府工務局、`), then 副本, a signature
+    first = re.sub(r"\s+", "", lines[0].text) if lines else ""
+    return (
+        len(lines) <= 15
+        and first.count("、") >= 2
+        and not first.endswith("。")
+        and _labels(page) <= {"cc_main", "cc_copy"}
+    )
 
 
 def _headline(page: Page) -> str:

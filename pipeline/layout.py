@@ -25,20 +25,43 @@ def _colour_differs(a: Colour, b: Colour) -> bool:
     return max(abs(x - y) for x, y in zip(a, b, strict=True)) > 0.3
 
 
+def _collides(w: Word, row: list[Word]) -> bool:
+    """`w` is printed over a word of the row: a stamp over body text, never one line of text."""
+    for other in row:
+        overlap = min(w.x1, other.x1) - max(w.x0, other.x0)
+        if overlap > 0.5 * min(w.x1 - w.x0, other.x1 - other.x0, max(w.size, other.size)):
+            return True
+    return False
+
+
 def _rows(words: list[Word]) -> list[list[Word]]:
-    """Group words whose vertical extents overlap by at least half the smaller height."""
+    """Group words whose vertical extents overlap by at least half the smaller height.
+
+    A word that would sit on top of a word already in the row (a receipt stamp stamped over
+    the text, whatever its ink or size) starts a row of its own instead, so that the text under
+    it stays one line and the stamp's words never join it. Rows still open (reaching below the
+    word's top) are all candidates, not only the last one: a stamp's row between two text rows
+    must not take the next text row's words.
+    """
     rows: list[list[Word]] = []
-    row_top = row_bottom = 0.0
+    bounds: list[tuple[float, float]] = []
     for w in sorted(words, key=lambda w: (w.top, w.x0)):
-        if rows:
-            overlap = min(row_bottom, w.bottom) - max(row_top, w.top)
-            if overlap >= 0.5 * min(row_bottom - row_top, w.bottom - w.top):
-                rows[-1].append(w)
-                row_top, row_bottom = min(row_top, w.top), max(row_bottom, w.bottom)
-                continue
-        rows.append([w])
-        row_top, row_bottom = w.top, w.bottom
-    return rows
+        best, best_share = -1, 0.0
+        for i in range(len(rows) - 1, max(len(rows) - 8, 0) - 1, -1):
+            top, bottom = bounds[i]
+            overlap = min(bottom, w.bottom) - max(top, w.top)
+            share = overlap / max(min(bottom - top, w.bottom - w.top), 0.1)
+            if share >= 0.5 and share > best_share and not _collides(w, rows[i]):
+                best, best_share = i, share
+        if best < 0:
+            rows.append([w])
+            bounds.append((w.top, w.bottom))
+        else:
+            rows[best].append(w)
+            top, bottom = bounds[best]
+            bounds[best] = (min(top, w.top), max(bottom, w.bottom))
+    order = sorted(range(len(rows)), key=lambda i: (bounds[i][0], min(w.x0 for w in rows[i])))
+    return [rows[i] for i in order]
 
 
 def _ruled_between(a: Word, b: Word, rules: list[tuple[float, float, float]]) -> bool:

@@ -36,12 +36,13 @@ def layout_path(pdf: Path) -> Path:
 
 
 def write_layout(layout: Layout, pdf: Path) -> None:
-    """The manifest golden writers take page ranges from."""
+    """The manifest golden writers take page ranges from; it also says where receipt stamps landed."""
     docs = ",\n".join(
         "  " + json.dumps({"kind": d.kind, "pages": [d.first, d.last]}, ensure_ascii=False)
         for d in layout.documents
     )
-    text = f'{{"pages": {layout.pages}, "documents": [\n{docs}\n]}}\n'
+    stamps = ",\n".join("  " + json.dumps(s, ensure_ascii=False) for s in layout.to_json()["stamps"])  # type: ignore[attr-defined]
+    text = f'{{"pages": {layout.pages}, "documents": [\n{docs}\n], "stamps": [\n{stamps}\n]}}\n'
     layout_path(pdf).write_text(text, encoding="utf-8")
 
 

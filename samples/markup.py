@@ -14,6 +14,8 @@ DocKind = Literal["letter", "form", "other"]
 FontKey = Literal["uming", "ukai", "wqy"]
 
 DOC_KINDS: tuple[DocKind, ...] = ("letter", "form", "other")
+STAMP_PLACEMENTS = ("band", "split", "over")
+STAMP_INKS = ("red", "blue", "black")
 FONT_KEYS: tuple[FontKey, ...] = ("uming", "ukai", "wqy")
 
 
@@ -66,6 +68,8 @@ class Stamp:
 
     lines: tuple[str, ...]
     exchange: bool = False
+    placement: str | None = None  # band / split / over; None: the sample's style decides
+    ink: str | None = None  # red / blue / black; None: the sample's style decides
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,7 @@ class Document:
     binding: bool = False
     footer: bool = False
     blocks: list[Block] = field(default_factory=list)
+    stamp_at: tuple[str, str | None] | None = None  # an @stampat waiting for its @stamp
 
 
 def _last_flow_block(doc: Document) -> Block | None:
@@ -190,7 +195,19 @@ def _apply_directive(doc: Document, name: str, arg: str, lineno: int) -> None:
             raise MarkupError(f"line {lineno}: @barcode needs digits")
         doc.blocks.append(Barcode(digits))
     elif name in ("stamp", "exchange"):
-        doc.blocks.append(Stamp(_split_cells(_require(arg, name, lineno)), exchange=name == "exchange"))
+        placement, ink = doc.stamp_at or (None, None)
+        doc.stamp_at = None
+        doc.blocks.append(
+            Stamp(_split_cells(_require(arg, name, lineno)), exchange=name == "exchange", placement=placement, ink=ink)
+        )
+    elif name == "stampat":
+        words = arg.split()
+        if not words or words[0] not in STAMP_PLACEMENTS or len(words) > 2 or (len(words) == 2 and words[1] not in STAMP_INKS):
+            raise MarkupError(
+                f"line {lineno}: @stampat needs a placement ({', '.join(STAMP_PLACEMENTS)}) "
+                f"and optionally an ink ({', '.join(STAMP_INKS)})"
+            )
+        doc.stamp_at = (words[0], words[1] if len(words) == 2 else None)
     elif name == "pagebreak":
         doc.blocks.append(PageBreak())
     else:

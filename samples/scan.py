@@ -101,15 +101,26 @@ def _pixels(points: float, dpi: int) -> int:
     return math.ceil(points * dpi / 72)
 
 
-def plan_scan(name: str, pages: int) -> ScanPlan:
+def stamped_over_text(src_dir: Path, name: str) -> bool:
+    """Whether the generator's manifest puts a receipt stamp over the letter's text."""
+    manifest = src_dir / f"{name}.layout.json"
+    if not manifest.exists():
+        return False
+    stamps = json.loads(manifest.read_text(encoding="utf-8")).get("stamps", [])
+    return any(s.get("placement") == "over" for s in stamps)
+
+
+def plan_scan(name: str, pages: int, colour: bool = False) -> ScanPlan:
     """Draw every parameter of a sample's scan up front, so it is recorded exactly as applied.
 
     Scanner settings (dpi, colour, JPEG quality, focus, paper, dirtiness) hold for a whole file;
     what the feeder does (skew, an upside-down sheet, the binding shadow) varies per page.
+    `colour`: a page with red ink stamped over its text is scanned in colour (in grey the
+    stamp's strokes and the text under them are one ink, and nobody can read them apart).
     """
     rng = random.Random(f"scan:{name}")
     dpi = rng.choice((200, 300))
-    mode: Mode = "colour" if rng.random() < 0.45 else "gray"
+    mode: Mode = "colour" if rng.random() < 0.45 or colour else "gray"
     # High resolution is usually paired with harder compression; it keeps 300 dpi pages small.
     quality = rng.randint(35, 60) if dpi == 300 else rng.randint(45, 75)
     blur = round(rng.uniform(0.35, 0.9) * dpi / 300, 2)
@@ -354,7 +365,7 @@ def output_names(name: str, src_dir: Path) -> list[str]:
 
 def scan_samples(names: list[str], src_dir: Path, out_dir: Path, jobs: int = 1) -> Iterator[tuple[str, ScanPlan]]:
     """Scan each named sample into out_dir, pages spread over `jobs` processes; yields as each is done."""
-    plans = [plan_scan(n, page_count(src_dir / f"{n}.pdf")) for n in names]
+    plans = [plan_scan(n, page_count(src_dir / f"{n}.pdf"), stamped_over_text(src_dir, n)) for n in names]
     tasks = [(str(src_dir / f"{p.name}.pdf"), page) for p in plans for page in p.pages]
     with ProcessPoolExecutor(jobs) if jobs > 1 else _Inline() as pool:
         jpegs = pool.map(_page_task, tasks)

@@ -11,7 +11,7 @@ import pytest
 
 from samples.generator import main, render_source
 from samples.markup import Header, MarkupError, Paragraph, Table, parse_source
-from samples.render import LEFT, Layout
+from samples.render import Layout, style_for
 from samples.wrap import wrap
 
 SOURCES = Path(__file__).resolve().parents[2] / "samples" / "sources"
@@ -64,7 +64,7 @@ def test_header_columns(first_page: pdfplumber.page.Page) -> None:
     assert len(contact) == 4
     assert all(float(w["x0"]) > half for w in contact)
     recipient = next(w for w in words if w["text"].startswith("受文者："))
-    assert float(recipient["x0"]) == pytest.approx(LEFT, abs=0.5)
+    assert float(recipient["x0"]) == pytest.approx(style_for("example_minimal").left, abs=0.5)
     window = next(w for w in words if w["text"].startswith("10046臺北市"))
     assert float(window["x0"]) < half
     assert abs(float(window["top"]) - float(contact[-1]["top"])) < 3  # same band as the contact block
@@ -78,7 +78,7 @@ def test_hanging_indent(first_page: pdfplumber.page.Page) -> None:
         i for i, row in enumerate(lines) if "".join(str(c["text"]) for c in row).startswith("主旨：")
     )
     after_colon = float(str(lines[start][3]["x0"]))
-    assert float(str(lines[start][0]["x0"])) == pytest.approx(LEFT, abs=0.5)
+    assert float(str(lines[start][0]["x0"])) == pytest.approx(style_for("example_minimal").left, abs=0.5)
     assert float(str(lines[start + 1][0]["x0"])) == pytest.approx(after_colon, abs=0.5)
     assert float(str(lines[start + 2][0]["x0"])) == pytest.approx(after_colon, abs=0.5)
 
@@ -93,6 +93,7 @@ def test_layout_and_manifest(tmp_path: Path) -> None:
             {"kind": "form", "pages": [2, 2]},
             {"kind": "other", "pages": [3, 4]},
         ],
+        "stamps": [{"page": 1, "document": 0, "placement": "split", "ink": "black"}],
     }
     with pdfplumber.open(tmp_path / "example_minimal.pdf") as pdf:
         assert len(pdf.pages) == 4
@@ -139,3 +140,23 @@ def test_wrap_keeps_latin_whole_and_punctuation_off_line_starts() -> None:
     assert lines == ["請至網站", "https://example.org/a查", "詢，謝謝。"]
     assert wrap("一二三四五，六", measure, 10) == ["一二三四五，", "六"]
     assert wrap("x" * 25, measure, 10) == ["x" * 10, "x" * 10, "x" * 5]
+
+
+def test_styles_differ_between_samples_and_repeat_for_one() -> None:
+    names = [p.stem for p in sorted(SOURCES.glob("*.txt"))]
+    styles = [style_for(n) for n in names]
+    assert style_for(names[0]) == styles[0]
+    for attr in ("left", "body_size", "body_lead", "contact_x", "title_size", "sign_size", "label_space"):
+        assert len({getattr(s, attr) for s in styles}) >= 3, attr
+
+
+def test_stamp_placement_and_ink_can_be_asked_for(tmp_path: Path) -> None:
+    source = "\n".join([
+        "@doc letter", "@title 測試局 函", "主旨：測試。", "說明：",
+        "@stampat over red", "@stamp 測試公會|收文 113.1.2", "一、第一項文字。",
+        "@stampat split black", "@stamp 第1130001號", "二、第二項文字。",
+    ])
+    layout = render_source(source, tmp_path / "probe.pdf")
+    assert [(s.placement, s.ink) for s in layout.stamps] == [("over", "red"), ("split", "black")]
+    with pytest.raises(MarkupError, match="line 2"):
+        parse_source("@doc letter\n@stampat sideways\n")
