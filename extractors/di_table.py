@@ -22,16 +22,22 @@ ELEMENTS = (
 SUB_LABELS = ("全銜", "機關代碼", "代碼", "交換表", "年", "月", "日", "字", "年度", "流水號", "支號", "文字", "段名", "序號", "密等", "解密條件或保密期限")
 _MARKERS = frozenset((*ELEMENTS[:8], "流水號", "機關代碼", "全銜", "段落", "條列"))
 _MIN_MARKERS = 5
-_ROW_TOLERANCE = 3.0
+_ROW_TOLERANCE = 0.45  # of the text size: OCR puts a row's cells a few points apart
 
 Values = dict[tuple[str, str], str]
+
+
+def _same_row(row: list[Line], line: Line) -> bool:
+    middle = sum((ln.top + ln.bottom) / 2 for ln in row) / len(row)
+    size = min(min(ln.size for ln in row), line.size)
+    return abs((line.top + line.bottom) / 2 - middle) <= _ROW_TOLERANCE * size
 
 
 def _cells(lines: list[Line]) -> list[list[tuple[float, str]]]:
     """Rows of (x, cell text), top to bottom; a line read as one run of cells is split at its spaces."""
     rows: list[list[Line]] = []
     for line in sorted(lines, key=lambda ln: (ln.page, ln.top, ln.x0)):
-        if rows and rows[-1][0].page == line.page and abs(rows[-1][0].top - line.top) <= _ROW_TOLERANCE:
+        if rows and rows[-1][0].page == line.page and _same_row(rows[-1], line):
             rows[-1].append(line)
         else:
             rows.append([line])
@@ -84,8 +90,18 @@ def read_values(lines: list[Line]) -> tuple[Values, list[tuple[str, str]]]:
                 values[key] = join_text(values[key], text)
             last = key
         if element == "條列":
-            items.append((values[("條列", "序號")], values[("條列", "文字")]))
+            # a 序號 cell lost (OCR drops a lone `一、`): the items are in order, so their place numbers them
+            number = values[("條列", "序號")] or _numeral(len(items) + 1) + "、"
+            items.append((number, values[("條列", "文字")]))
     return values, items
+
+
+def _numeral(n: int) -> str:
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
 
 
 def _issue_date(values: Values) -> str | None:

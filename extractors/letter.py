@@ -311,6 +311,9 @@ def _cap_by_reading(conf: dict[str, float], reader: _Reader, stamp_lines: list[L
         conf["received"] = min(conf["received"], lowest(stamp_lines))
 
 
+_SIGNATURE_TITLE = re.compile(r"^(?:代理)?[\u4e00-\u9fff]{0,4}(?:長|主任委員|主委)(?![\u4e00-\u9fff]{9})")
+
+
 def _is_signature(line: Line, reader: _Reader, body_size: float, page_width: float) -> bool:
     """The 署名: larger than the body, or set to the right, short, without a label."""
     text = line.text.strip()
@@ -324,7 +327,8 @@ def _is_signature(line: Line, reader: _Reader, body_size: float, page_width: flo
     if reader.signature or reader.cc_seen:
         # after 正本/副本 a list's wrapped line sits at the hanging indent, a signature to the right
         return bigger or to_right
-    return bigger and to_right
+    # a notice without 正本/副本: a signature at the body's size is told by its title (理事長, 局長)
+    return (bigger or _SIGNATURE_TITLE.match(compact) is not None) and to_right
 
 
 def _fill_header(doc: Document, reader: _Reader, conf: dict[str, float]) -> None:
