@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 
 import pytest
 import spacy
@@ -88,12 +87,6 @@ def test_pipeline_shape_and_cache() -> None:
     assert nlp is build_nlp()
     assert nlp.pipe_names == ["entity_ruler", "gongwen_patterns"]
     assert len(nlp.get_pipe("entity_ruler")) > 1000  # type: ignore[arg-type]
-
-
-def test_build_is_fast() -> None:
-    started = time.perf_counter()
-    build_nlp.__wrapped__()  # a fresh build, past the cache
-    assert time.perf_counter() - started < 2.0
 
 
 def test_header_000() -> None:
@@ -196,13 +189,11 @@ def test_offsets_and_no_overlaps() -> None:
         assert a.end <= b.start
 
 
-def test_five_kilobytes_in_a_few_milliseconds() -> None:
+def test_five_kilobytes_read_whole() -> None:
+    """Speed is measured in bench/speed.py; here only that a long text is read without overlaps."""
     text = (HEADER_000 + BODY_000 + CONTACT_JCT + HEADER_003 + STAMP_003 + CONTACT_MOHW) * 3
     text = text.encode()[: 5 * 1024].decode(errors="ignore")
-    entities(text)  # warm
-    runs = []
-    for _ in range(5):
-        started = time.perf_counter()
-        entities(text)
-        runs.append(time.perf_counter() - started)
-    assert min(runs) < 0.05  # measured ~5 ms; generous for loaded CI machines
+    ents = entities(text)
+    assert ents
+    for a, b in itertools.pairwise(ents):
+        assert a.end <= b.start
