@@ -29,7 +29,8 @@ from schemas.routing import AllOf, AnyOf, Association, Condition, Match, Not
 # one regex search may take this long; a pattern that times out this often is switched off
 REGEX_TIMEOUT_S = 0.05
 REGEX_STRIKES = 3
-_SNIPPET = 18  # printed characters shown on each side of a match in a reason
+_SNIPPET = 18
+_WITH_ATTACHMENTS = regex.compile(r"[(（]\s*均?含附件\s*[)）]\s*$")  # printed characters shown on each side of a match in a reason
 _LIST_FIELDS = frozenset({"cc", "references"})
 _EXACT_FIELDS = frozenset({"sender_tags", "kind"})
 # fields that hold names of bodies: a word naming a body matches the body, not any name containing an alias
@@ -82,6 +83,7 @@ class Registry:
         """The association a printed name stands for (name, alias, 台/臺, with or without 社團法人)."""
         if not name:
             return None
+        name = _WITH_ATTACHMENTS.sub("", name)
         found = self.by_form.get(match_form(name))
         if found is None:
             canonical = canonical_name(name)
@@ -276,20 +278,24 @@ def _leaf(cond: Match, registry: Registry, guard: RegexGuard) -> Test:
 
 
 def _name_test(cond: Match, words: list[str], registry: Registry, found: Callable[[Text, int, int], Hit]) -> Test:
-    """Words against names: the same body (by any of its names), or the word inside the printed name.
+    """Words against names: the same body (by any of its names), or its full name inside the printed name.
 
-    `全聯會` is the physicians' federation: it must not match 中華民國牙醫師公會全聯會, which a
-    substring test over every alias would; `高雄市` (a place, not a body here) still matches
-    社團法人高雄市醫師公會 because the word itself occurs in it.
+    `全聯會` is the physicians' federation: it must not match 牙醫師公會全聯會, which a substring
+    test over every alias would; `高雄市` (a place, not a body) still matches 社團法人高雄市醫師公會
+    because the word itself occurs in it.
     """
     name, need_all = cond.field, cond.match == "all"
     wanted: list[tuple[str | None, str | None, tuple[str, ...]]] = []
     for w in words:
         canonical = canonical_name(w)
         ident = registry.by_form.get(match_form(w))
-        strict = {match_form(w), match_form(canonical) if canonical else ""}
+        # a word naming a body stands for the body: its full names, not the word, are looked for
+        # inside longer names (衛生福利部 in 衛生福利部國民健康署; 全聯會 not in 牙醫師公會全聯會)
+        strict = {match_form(canonical) if canonical else ""}
         if ident is not None:
             strict.add(match_form(registry.by_id[ident].name))
+        if canonical is None and ident is None:
+            strict.add(match_form(w))
         strict.discard("")
         wanted.append((canonical, ident, tuple(strict)))
 
