@@ -147,7 +147,7 @@ def test_an_unreachable_database_is_one_line_and_debug_shows_the_traceback(tmp_p
         line = one_line(result.stderr)
         assert "cannot open the archive database" in line and "127.0.0.1:9" in line and "GONGWEN_DATABASE_URL" in line
     debug = run("--debug", "search", "醫", cwd=tmp_path, GONGWEN_DATABASE_URL=url)
-    assert debug.returncode == 1 and "Traceback" in debug.stderr or "OperationalError" in debug.stderr
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
 
 
 def test_ingest_into_a_read_only_archive_is_one_line(
@@ -159,7 +159,7 @@ def test_ingest_into_a_read_only_archive_is_one_line(
         url = f"sqlite:///file:{path}?mode=ro&uri=true"
     else:
         url = make_url(db_url).update_query_dict(
-            {"options": make_url(db_url).query["options"] + " -cdefault_transaction_read_only=on"}
+            {"options": f"{make_url(db_url).query['options']} -cdefault_transaction_read_only=on"}
         ).render_as_string(hide_password=False)
     result = run("ingest", str(samples_dir / "seed_003.pdf"), GONGWEN_DATABASE_URL=url,
                  GONGWEN_FILES_DIR=str(tmp_path / "files"))
