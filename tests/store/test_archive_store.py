@@ -12,7 +12,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, inspect, select, text
 
 import pipeline.store as store
-from pipeline.db import DEFAULT_DATABASE_URL, Archive, current_revision, database_url, files_dir, head_revision
+from pipeline.db import (
+    DEFAULT_DATABASE_URL,
+    Archive,
+    current_revision,
+    database_url,
+    files_dir,
+    head_revision,
+)
 from pipeline.extract import extract_file
 from pipeline.show import load_document, show
 from pipeline.store import FileReport, ingest_file
