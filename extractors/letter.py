@@ -43,6 +43,10 @@ _NOTICE_BLOCK = re.compile(r"^\s*(?P<label>[一二三四五六七八九十]{1,3}
 _CATEGORY = re.compile(r"^[【〔［\[][^】〕］\]]{1,30}[】〕］\]]$")
 # the delegation stamp printed under a 主旨 (`本案依分層負責規定授權主管科長決行`): not the letter's text
 _DELEGATION = re.compile(r"本案依\S{0,8}分層負責\S{0,14}決行$")
+# a block run into the sentence before it (`…請查照。說明：(一)…`, `…辦理。二、主旨：…`)
+_RUN_IN_BLOCK = re.compile(
+    r"(?<=[。！？])\s*(?=(?:[一二三四五六七八九十]{1,3}\s*[、.．]\s*)?(?:主\s*旨|說\s*明|辦\s*法)\s*[:：])"
+)
 TITLE_RE = re.compile(r"^(?P<sender>.+?)\s*(?P<type>" + "|".join(g.DOC_TYPES) + r")\s*$")
 _INLINE_LABEL = re.compile(
     r"\s+(?=(?:" + "|".join(g.label_pattern(v) for v in g.CONTACT_LABELS.values()) + r")\s*[:：])",
@@ -203,6 +207,24 @@ def rejoin_split_pieces(lines: list[Line]) -> list[Line]:
     return out
 
 
+def split_run_in_blocks(lines: list[Line]) -> list[Line]:
+    """One line per labelled block: a 說明 or a numbered 主旨 run into the sentence before it starts a line."""
+    out: list[Line] = []
+    for line in lines:
+        cuts = [m.start() for m in _RUN_IN_BLOCK.finditer(line.text) if m.start() > 0]
+        if not cuts:
+            out.append(line)
+            continue
+        for start, end in zip([0, *cuts], [*cuts, len(line.text)], strict=True):
+            piece = line.text[start:end].strip()
+            if piece:
+                out.append(
+                    Line(words=line.words, text=piece, x0=line.x0, x1=line.x1, top=line.top, bottom=line.bottom,
+                         size=line.size, colour=line.colour, page=line.page, confidence=line.confidence)
+                )
+    return out
+
+
 def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float) -> Document:
     split = split_noise(lines)
     text_lines = split.text_lines
@@ -210,7 +232,7 @@ def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float)
         # the table's own cells (`正本`, `副本`) would read as stamped marks: only stamps are noise here
         stamps = {id(ln) for ln in split.stamp_lines}
         text_lines = as_letter_lines([ln for ln in lines if id(ln) not in stamps], page_width)
-    text_lines = rejoin_split_pieces(text_lines)
+    text_lines = split_run_in_blocks(rejoin_split_pieces(text_lines))
     sender, doc_type, title_conf = find_title(text_lines)
     header = find_header_line(text_lines)
     if header is not None and sender is None:

@@ -238,3 +238,22 @@ def test_cross_field_checks_repair_or_flag(samples_dir: Path, tmp_path: Path) ->
     assert bad_date.speed == "普通" and bad_date.confidence["speed"] < 0.6  # two 速別 a character away: not guessed
     assert year_conflict.issue_date == "2023-03-30" and year_conflict.doc_number == "衛部醫字第1131660001號"
     assert year_conflict.confidence["issue_date"] < 0.6 and year_conflict.confidence["doc_number"] < 0.6
+
+
+def test_notice_blocks_printed_as_one_paragraph_each(tmp_path: Path) -> None:
+    # `一、主旨：…說明：(一)…` in one paragraph, as associations type them
+    docs = _render(tmp_path, "run_in", "\n".join([
+        "@doc letter",
+        "臺北市醫師公會 通知 112.3.1.(112)北市醫會字第 45.-60.號",
+        "受文者：各會員",
+        "一、主旨：轉知健保業務說明會訊息，請查照。說明：(一)說明會訂於112年3月20日舉行。(二)請於112年3月10日前報名。",
+        "二、主旨：本會會員大會延期舉行，請查照。說明：延期日期另行通知。",
+    ]))
+    doc = docs[0]
+    assert doc.notices is not None and len(doc.notices) == 2
+    assert doc.subject == "轉知健保業務說明會訊息，請查照。"
+    assert doc.explanation is not None and [i.text for i in doc.explanation] == [
+        "說明會訂於112年3月20日舉行。", "請於112年3月10日前報名。"
+    ]
+    assert doc.notices[1].explanation is not None and doc.notices[1].explanation[0].text == "延期日期另行通知。"
+    assert doc.deadline == "2023-03-10"
