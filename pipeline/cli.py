@@ -153,13 +153,16 @@ def eval_cmd(
         sys.stdout.write("\n")
         return
     right, total = report.total
-    typer.echo(f"{report.files} files, {report.documents} documents, {right}/{total} fields right ({report.accuracy():.2%})")
-    if report.non_empty[1]:
-        typer.echo(f"fields with a value in the golden: {report.non_empty[0]}/{report.non_empty[1]} "
-                   f"({report.non_empty[0] / report.non_empty[1]:.2%})")
-    typer.echo(f"{'field':24} {'right':>6} {'total':>6} {'acc':>8}")
-    for name, (ok, n) in sorted(report.per_field.items(), key=lambda kv: kv[1][0] / kv[1][1]):
-        typer.echo(f"{name:24} {ok:6} {n:6} {ok / n:8.2%}")
+    typer.echo(f"{report.files} files, {report.documents} documents")
+    typer.echo(f"fields with a value in the golden: {report.non_empty[0]}/{report.non_empty[1]} right "
+               f"({report.non_empty_accuracy():.2%})")
+    typer.echo(f"all fields (blank ones too): {right}/{total} right ({report.accuracy():.2%})")
+    typer.echo(f"{'field (worst first)':24} {'with a value':>20} {'all':>20} {'OCR-tolerant':>20}")
+    for name, (ok_v, n_v), (ok, n) in report.worst_first():
+        valued = f"{ok_v}/{n_v} {ok_v / n_v:8.2%}" if n_v else "-"
+        ok_t, n_t = report.tolerant.get(name, [0, 0])
+        tolerant = f"{ok_t}/{n_t} {ok_t / n_t:8.2%}" if n_t else "-"
+        typer.echo(f"{name:24} {valued:>20} {f'{ok}/{n} {ok / n:8.2%}':>20} {tolerant:>20}")
     typer.echo(f"OCR-tolerant (long texts at CER <= 2%, each 說明/辦法 item counted): {report.tolerant_accuracy():.2%}")
     for err in report.errors:
         typer.echo(f"ERROR {err}")

@@ -2,7 +2,9 @@
 
 Exact means equal after whitespace is collapsed (a space printed between a title and a
 name, or between two Han characters, is layout, not content); nothing else is forgiven:
-not full-/half-width, not 臺/台.
+not full-/half-width, not 臺/台, not the order of dates or their printed text. Accuracy is
+given over all fields and over the fields whose golden has a value: an extractor that finds
+nothing is right about every blank field, so the second figure is the one to judge by.
 """
 
 from __future__ import annotations
@@ -52,15 +54,14 @@ def normalise(value: Any, key: str = "") -> Any:
         return norm_text(value) or None
     if isinstance(value, dict):
         if key == "dates" or ("date" in value and "text" in value and len(value) == 2):
-            return value.get("date")
+            # a date mention is right when both the printed text and the date are
+            return (norm_text(str(value.get("text") or "")), value.get("date"))
         if "label" in value and "text" in value:
             return (norm_text(str(value["label"])), norm_text(str(value["text"])), normalise(value.get("children") or []))
         return tuple(sorted((k, normalise(v, k)) for k, v in value.items() if normalise(v, k) is not None)) or None
     if isinstance(value, list | tuple):
-        items = [normalise(v, key) for v in value]
-        if key == "dates":
-            return tuple(sorted(str(i) for i in items)) or None
-        return tuple(items) or None
+        # order counts, for dates too: they are listed in order of appearance
+        return tuple(normalise(v, key) for v in value) or None
     return value
 
 
@@ -125,6 +126,8 @@ class Report:
     failures: list[Failure] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     non_empty: list[int] = field(default_factory=lambda: [0, 0])
+    # per field, counting only documents whose golden has a value there (nulls are easy)
+    per_field_non_empty: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     low_confidence: list[tuple[str, int, str, float]] = field(default_factory=list)
     # OCR-tolerant counting: long texts right at CER <= 2 %, each item of a tree counted on its own
     tolerant: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
@@ -144,6 +147,17 @@ class Report:
         right, total = self.total
         return right / total if total else 0.0
 
+    def non_empty_accuracy(self) -> float:
+        return self.non_empty[0] / self.non_empty[1] if self.non_empty[1] else 0.0
+
+    def worst_first(self) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+        """(field, (right, total) over fields with a value, (right, total) over all), worst first."""
+        rows = []
+        for name, (ok, n) in self.per_field.items():
+            ok_v, n_v = self.per_field_non_empty.get(name, [0, 0])
+            rows.append((name, (ok_v, n_v), (ok, n)))
+        return sorted(rows, key=lambda r: (r[1][0] / r[1][1] if r[1][1] else 1.0, r[2][0] / r[2][1], r[0]))
+
     def to_json(self) -> dict[str, Any]:
         right, total = self.total
         return {
@@ -152,10 +166,16 @@ class Report:
             "fields_right": right,
             "fields_total": total,
             "accuracy": round(self.accuracy(), 4),
+            "non_empty_right": self.non_empty[0],
+            "non_empty_total": self.non_empty[1],
             "non_empty_accuracy": round(self.non_empty[0] / self.non_empty[1], 4) if self.non_empty[1] else None,
             "per_field": {
-                k: {"right": v[0], "total": v[1], "accuracy": round(v[0] / v[1], 4)}
-                for k, v in sorted(self.per_field.items())
+                k: {
+                    "right": v[0], "total": v[1], "accuracy": round(v[0] / v[1], 4),
+                    "non_empty_right": ne[0], "non_empty_total": ne[1],
+                    "non_empty_accuracy": round(ne[0] / ne[1], 4) if ne[1] else None,
+                }
+                for k, v, ne in ((k, v, self.per_field_non_empty.get(k, [0, 0])) for k, v in sorted(self.per_field.items()))
             },
             "tolerant_accuracy": round(self.tolerant_accuracy(), 4),
             "tolerant_per_field": {
@@ -238,10 +258,12 @@ def _count(report: Report, f: str, ok: bool, name: str, i: int, expected: Any, g
     report.per_field[f][1] += 1
     if non_empty:
         report.non_empty[1] += 1
+        report.per_field_non_empty[f][1] += 1
     if ok:
         report.per_field[f][0] += 1
         if non_empty:
             report.non_empty[0] += 1
+            report.per_field_non_empty[f][0] += 1
     else:
         report.failures.append(Failure(name, i, f, expected, got))
 
