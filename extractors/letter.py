@@ -145,6 +145,19 @@ def find_title(lines: list[Line]) -> tuple[str | None, str | None, float]:
     return sender, m.group("type"), conf
 
 
+def _split_off_contact(rest: str, line: Line, reader: _Reader) -> str:
+    """A header field read with the contact field beside it (`受文者：某公會　電  話：04-…`): the
+    contact part goes to the contact block, the field keeps the rest."""
+    parts = _contact_parts(rest)
+    if len(parts) < 2 or match_label(parts[1], [g.CONTACT_RES]) is None:
+        return rest
+    for part in parts[1:]:
+        hit = match_label(part, [g.CONTACT_RES])
+        if hit:
+            reader.open("contact." + hit[0], hit[1], line, right=True)
+    return parts[0]
+
+
 def _contact_parts(text: str) -> list[str]:
     """A contact line may hold two fields (`承辦人：王小明　電話：02-…`)."""
     return [p for p in _INLINE_LABEL.split(text) if p.strip()]
@@ -267,6 +280,8 @@ def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float)
         hit = match_label(text, tables)
         if hit:
             key, rest = hit
+            if not reader.body_started and key in g.HEADER_LABELS:
+                rest = _split_off_contact(rest, line, reader)
             if key in _BODY_KEYS or (is_meeting and key in _MEETING_BODY_KEYS):
                 reader.body_started = True
             if key in ("cc_main", "cc_copy"):

@@ -96,3 +96,20 @@ def test_two_character_labels_are_not_guessed() -> None:
 
     assert fuzzy_label("正木：某公會", [BODY_LABELS]) is None
     assert fuzzy_label("說明書：如附件", [BODY_LABELS]) is None
+
+
+def test_contact_fields_beside_header_fields_with_spaced_labels() -> None:
+    # OCR reads a header row and the contact field beside it as one line; the label is spaced (`電  話`)
+    lines = [
+        line(200, 60, "臺中市政府衛生局 函", 20),
+        line(72, 100, "地址：40343臺中市西區民權路99號", 10.5),
+        line(72, 160, "受文者：社團法人臺中市醫師公會    電  話：04-25265394#3321"),
+        line(72, 182, "發文日期：中華民國113年3月8日    傳  真：04-25222222"),
+        line(72, 204, "發文字號：中市衛醫字第1130031234號"),
+        line(72, 226, "主旨：請查照。"),
+    ]
+    doc = extract_letter(lines, (1, 1), WIDTH)
+    assert doc.recipient == "社團法人臺中市醫師公會"
+    assert doc.issue_date == "2024-03-08"
+    assert doc.contact is not None
+    assert (doc.contact.phone, doc.contact.fax) == ("04-25265394#3321", "04-25222222")
