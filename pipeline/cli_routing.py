@@ -86,10 +86,10 @@ def _task_lines(view: TaskView) -> list[str]:
     ]
 
 
-def _parse_task_id(value: str) -> int:
+def _parse_task_id(value: str, what: str = "task id") -> int:
     text = value.strip().lstrip("#")
     if not text.isascii() or not text.isdigit() or len(text) > 18:
-        raise _fail(f"not a task id: {value!r} (the number gongwen queue list shows)", 2)
+        raise _fail(f"not a {what}: {value!r} (the number gongwen queue list shows)", 2)
     return int(text)
 
 
@@ -227,6 +227,46 @@ def register(app: typer.Typer) -> None:
         from pipeline.routing.queue import reassign
 
         _act(task, as_json, lambda archive, i: reassign(archive, i, actor_name(as_), to, note))
+
+    @queue_app.command("add")
+    def add_cmd(
+        document: Annotated[str, typer.Argument(help="document id (gongwen queue list --status triage shows them)")],
+        association: Annotated[str, typer.Argument(help="association id from the registry")],
+        note: Annotated[str | None, typer.Option("--note", help="why (kept in the task's history)")] = None,
+        as_: AsOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Make a task by hand (a letter from triage, a target no rule knows); it takes the letter out of triage."""
+        from pipeline.db import open_archive
+        from pipeline.routing.queue import add_task, get_task
+
+        document_id = _parse_task_id(document, what="document id")
+        archive = open_archive(create=False)
+        with _one_line():
+            task_id = add_task(archive, document_id, association.strip(), actor_name(as_), note)
+        with archive.session() as session:
+            view = get_task(session, task_id)
+        assert view is not None
+        if as_json:
+            _print_json(view.task)
+        else:
+            for line in _task_lines(view):
+                typer.echo(line)
+
+    @queue_app.command("file")
+    def file_cmd(
+        document: Annotated[str, typer.Argument(help="document id in triage")],
+        note: Annotated[str | None, typer.Option("--note", help="why nothing is forwarded")] = None,
+        as_: AsOption = None,
+    ) -> None:
+        """Take a letter out of triage without forwarding it (存查)."""
+        from pipeline.db import open_archive
+        from pipeline.routing.queue import file_document
+
+        document_id = _parse_task_id(document, what="document id")
+        with _one_line():
+            file_document(open_archive(create=False), document_id, actor_name(as_), note)
+        typer.echo(f"document #{document_id} filed: out of triage, nothing forwarded")
 
     @rules_app.command("test")
     def rules_test_cmd(

@@ -286,7 +286,7 @@ class DocumentText(Base):
 # -- routing (GONGWEN.md §9) ----------------------------------------------------
 
 TASK_EVENT_ACTIONS = ("created", "claimed", "done", "rejected", "reassigned", "stale", "matches-again")
-ROUTE_OUTCOMES = ("routed", "triage", "ignored")
+ROUTE_OUTCOMES = ("routed", "triage", "ignored", "filed")  # filed: a clerk took it out of triage
 
 
 class AssociationRow(Base):

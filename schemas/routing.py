@@ -80,6 +80,16 @@ class Not:
 Condition = Match | AllOf | AnyOf | Not
 
 
+def describe(cond: Condition) -> str:
+    """A condition in one line, as a reason prints it."""
+    if isinstance(cond, Match):
+        return cond.describe()
+    if isinstance(cond, Not):
+        return f"not ({describe(cond.item)})"
+    joiner = " and " if isinstance(cond, AllOf) else " or "
+    return "(" + joiner.join(describe(c) for c in cond.items) + ")"
+
+
 @dataclass(frozen=True)
 class Rule:
     """`when` holds → forward to `to` (ids and `tag:NAME`), minus `except`."""

@@ -23,8 +23,8 @@ import regex
 from rapidfuzz import fuzz
 
 from extractors.orgs import _norm_char, canonical_org, gazetteer
-from pipeline.search import match_form, parse_query
-from schemas.routing import AllOf, AnyOf, Association, Condition, Match, Not
+from pipeline.search import match_form, match_form_with_offsets, parse_query
+from schemas.routing import AllOf, AnyOf, Association, Condition, Match, Not, describe
 
 # one regex search may take this long; a pattern that times out this often is switched off
 REGEX_TIMEOUT_S = 0.05
@@ -35,6 +35,7 @@ _LIST_FIELDS = frozenset({"cc", "references"})
 _EXACT_FIELDS = frozenset({"sender_tags", "kind"})
 # fields that hold names of bodies: a word naming a body matches the body, not any name containing an alias
 _NAME_FIELDS = frozenset({"sender", "recipient", "cc"})
+_RESOLVED_MAX = 65536  # printed names a Registry remembers (letters repeat the same few hundred)
 
 
 def fold_pattern(pattern: str) -> str:
@@ -64,6 +65,7 @@ class Registry:
         self.by_tag: dict[str, list[str]] = {}
         self.forms: dict[str, list[str]] = {}
         self.by_form: dict[str, str] = {}
+        self._resolved: dict[str, str | None] = {}
         g = gazetteer()
         for a in associations:
             for tag in a.tags:
@@ -83,12 +85,18 @@ class Registry:
         """The association a printed name stands for (name, alias, 台/臺, with or without 社團法人)."""
         if not name:
             return None
+        if name in self._resolved:
+            return self._resolved[name]
+        printed = name
         name = _WITH_ATTACHMENTS.sub("", name)
         found = self.by_form.get(match_form(name))
         if found is None:
             canonical = canonical_name(name)
             if canonical is not None:
                 found = self.by_form.get(match_form(canonical))
+        if len(self._resolved) >= _RESOLVED_MAX:
+            self._resolved.clear()
+        self._resolved[printed] = found
         return found
 
     def expand(self, targets: Iterable[str]) -> list[str]:
@@ -117,6 +125,19 @@ class Registry:
         return tuple(sorted((f for f in forms if not any(g != f and g in f for g in forms)), key=lambda f: (len(f), f)))
 
 
+class _Uneven(dict[int, str]):
+    """`str.translate` table deleting each character whose matching form is one character:
+    what is left of a text are the characters that shift positions (dropped or expanded)."""
+
+    def __missing__(self, code: int) -> str:
+        c = chr(code)
+        kept = self[code] = "" if len(match_form(c)) == 1 else c
+        return kept
+
+
+_UNEVEN = _Uneven()
+
+
 @dataclass
 class Text:
     """One field of a document: the printed pieces and, computed once, their matching form."""
@@ -124,6 +145,9 @@ class Text:
     pieces: tuple[str, ...]
     _folded: str | None = None
     _index: list[int] | None = field(default=None, repr=False)
+    _parts: list[str] | None = field(default=None, repr=False)
+    _names: tuple[Registry, list[tuple[str | None, str | None]]] | None = field(default=None, repr=False)
+    _spans: dict[tuple[int, int], str] = field(default_factory=dict, repr=False)
 
     @property
     def printed(self) -> str:
@@ -135,16 +159,37 @@ class Text:
             self._folded = "\n".join(match_form(p) for p in self.pieces)
         return self._folded
 
+    @property
+    def parts(self) -> list[str]:
+        """Each piece's matching form."""
+        if self._parts is None:
+            self._parts = self.folded.split("\n")
+        return self._parts
+
+    def names(self, registry: Registry) -> list[tuple[str | None, str | None]]:
+        """Each piece's canonical body and association: many rules try a document's names, each once here."""
+        if self._names is None or self._names[0] is not registry:
+            self._names = (registry, [(canonical_name(p), registry.resolve(p)) for p in self.pieces])
+        return self._names[1]
+
     def span(self, start: int, end: int) -> str:
         """The printed text around folded[start:end], with the match marked «like this»."""
+        found = self._spans.get((start, end))
+        if found is None:
+            found = self._spans[(start, end)] = self._span(start, end)
+        return found
+
+    def _span(self, start: int, end: int) -> str:
         if self._index is None:
             index: list[int] = []
             offset = 0
             for n, p in enumerate(self.pieces):
                 if n:
                     index.append(offset - 1)  # the "\n" between pieces
-                for i, c in enumerate(p):
-                    index.extend([offset + i] * len(match_form(c)))
+                if p.translate(_UNEVEN):
+                    index.extend(offset + i for i in match_form_with_offsets(p)[1])
+                else:  # every character folds to one: positions are the same
+                    index.extend(range(offset, offset + len(p)))
                 offset += len(p) + 1
             self._index = index
         printed = self.printed
@@ -161,6 +206,8 @@ class Facts:
     """What rules look at in one document (GONGWEN.md §9 fields), printed; folded on demand."""
 
     fields: dict[str, Text]
+    # where each distinct condition (field, match, value, threshold) held, or None: rules repeat conditions
+    memo: dict[tuple[str, str, str, int], tuple[float, int, int] | None] = field(default_factory=dict)
 
     @classmethod
     def of(cls, values: dict[str, str | Sequence[str] | None]) -> Facts:
@@ -184,6 +231,22 @@ class Facts:
 
 Hit = tuple[str, ...]  # reasons, one per leaf that held
 Test = Callable[[Facts], Hit | None]
+Where = tuple[float, int, int]  # (score, start, end) in a field's matching form
+
+
+def _memoized(cond: Match, where: Callable[[Text], Where | None], hit: Callable[[Text, Where], Hit]) -> Test:
+    """`where` once per document for each distinct condition, however many rules repeat it."""
+    key, name = (cond.field, cond.match, cond.value, cond.threshold), cond.field
+
+    def test(facts: Facts) -> Hit | None:
+        memo = facts.memo
+        if key in memo:
+            at = memo[key]
+        else:
+            at = memo[key] = where(facts.get(name))
+        return None if at is None else hit(facts.get(name), at)
+
+    return test
 
 
 class RegexGuard:
@@ -213,6 +276,9 @@ def _leaf(cond: Match, registry: Registry, guard: RegexGuard) -> Test:
     def found(text: Text, start: int, end: int) -> Hit:
         return (f"{describe} (line {cond.line}): {text.span(start, end)}",)
 
+    def found_at(text: Text, at: Where) -> Hit:
+        return found(text, at[1], at[2])
+
     if cond.field in _EXACT_FIELDS:
         tags = {match_form(w) for w in cond.value.split()} if cond.match in ("any", "all") else {match_form(cond.value)}
 
@@ -226,12 +292,11 @@ def _leaf(cond: Match, registry: Registry, guard: RegexGuard) -> Test:
     if cond.match in ("any", "all", "literal"):
         words = ["".join(cond.value.split())] if cond.match == "literal" else cond.value.split()
         if cond.field in _NAME_FIELDS:
-            return _name_test(cond, words, registry, found)
+            return _memoized(cond, _name_where(cond, words, registry), found_at)
         terms = [registry.word_forms(w) for w in words]
         need_all = cond.match == "all"
 
-        def words_test(facts: Facts) -> Hit | None:
-            text = facts.get(name)
+        def words_where(text: Text) -> Where | None:
             folded = text.folded
             first: tuple[int, int] | None = None
             for forms in terms:
@@ -244,9 +309,9 @@ def _leaf(cond: Match, registry: Registry, guard: RegexGuard) -> Test:
                     first = (hit[0], hit[0] + hit[1])
                 if not need_all:
                     break
-            return found(text, *first) if first is not None else None
+            return (0.0, *first) if first is not None else None
 
-        return words_test
+        return _memoized(cond, words_where, found_at)
 
     if cond.match == "regex":
         pattern = regex.compile(fold_pattern(cond.value), regex.IGNORECASE | regex.V0)
@@ -260,9 +325,8 @@ def _leaf(cond: Match, registry: Registry, guard: RegexGuard) -> Test:
 
     needle = match_form(cond.value)
 
-    def fuzzy_test(facts: Facts) -> Hit | None:
-        text = facts.get(name)
-        best: tuple[float, int, int] | None = None
+    def fuzzy_where(text: Text) -> Where | None:
+        best: Where | None = None
         offset = 0
         for line in text.folded.split("\n"):
             if line:
@@ -270,21 +334,22 @@ def _leaf(cond: Match, registry: Registry, guard: RegexGuard) -> Test:
                 if al is not None and (best is None or al.score > best[0]):
                     best = (al.score, offset + al.dest_start, offset + al.dest_end)
             offset += len(line) + 1
-        if best is None:
-            return None
+        return best
+
+    def fuzzy_hit(text: Text, best: Where) -> Hit:
         return (f"{describe} (line {cond.line}, {best[0]:.0f}%): {text.span(best[1], best[2])}",)
 
-    return fuzzy_test
+    return _memoized(cond, fuzzy_where, fuzzy_hit)
 
 
-def _name_test(cond: Match, words: list[str], registry: Registry, found: Callable[[Text, int, int], Hit]) -> Test:
+def _name_where(cond: Match, words: list[str], registry: Registry) -> Callable[[Text], Where | None]:
     """Words against names: the same body (by any of its names), or its full name inside the printed name.
 
     `全聯會` is the physicians' federation: it must not match 牙醫師公會全聯會, which a substring
     test over every alias would; `高雄市` (a place, not a body) still matches 社團法人高雄市醫師公會
     because the word itself occurs in it.
     """
-    name, need_all = cond.field, cond.match == "all"
+    need_all = cond.match == "all"
     wanted: list[tuple[str | None, str | None, tuple[str, ...]]] = []
     for w in words:
         canonical = canonical_name(w)
@@ -299,23 +364,24 @@ def _name_test(cond: Match, words: list[str], registry: Registry, found: Callabl
         strict.discard("")
         wanted.append((canonical, ident, tuple(strict)))
 
-    def test(facts: Facts) -> Hit | None:
-        text = facts.get(name)
-        folded = text.folded
-        pieces = folded.split("\n")
+    def where(text: Text) -> Where | None:
+        pieces = text.parts
+        names = text.names(registry)
         first: tuple[int, int] | None = None
         for canonical, ident, strict in wanted:
             hit: tuple[int, int] | None = None
             offset = 0
-            for printed, piece in zip(text.pieces, pieces, strict=False):
-                i = next((j for f in strict if (j := piece.find(f)) >= 0), -1)
-                if i >= 0:
-                    f_len = next(len(f) for f in strict if piece.find(f) == i)
-                    hit = (offset + i, offset + i + f_len)
-                elif (canonical is not None and canonical_name(printed) == canonical) or (
-                    ident is not None and registry.resolve(printed) == ident
-                ):
-                    hit = (offset, offset + len(piece))
+            for piece, (piece_canonical, piece_ident) in zip(pieces, names, strict=False):
+                for f in strict:
+                    i = piece.find(f)
+                    if i >= 0:
+                        hit = (offset + i, offset + i + len(f))
+                        break
+                else:
+                    if (canonical is not None and piece_canonical == canonical) or (
+                        ident is not None and piece_ident == ident
+                    ):
+                        hit = (offset, offset + len(piece))
                 if hit is not None:
                     break
                 offset += len(piece) + 1
@@ -327,9 +393,9 @@ def _name_test(cond: Match, words: list[str], registry: Registry, found: Callabl
                 first = hit
             if not need_all:
                 break
-        return found(text, *first) if first is not None else None
+        return (0.0, *first) if first is not None else None
 
-    return test
+    return where
 
 
 def compile_condition(cond: Condition, registry: Registry, guard: RegexGuard) -> Test:
@@ -338,7 +404,8 @@ def compile_condition(cond: Condition, registry: Registry, guard: RegexGuard) ->
         return _leaf(cond, registry, guard)
     if isinstance(cond, Not):
         inner = compile_condition(cond.item, registry, guard)
-        return lambda facts: None if inner(facts) is not None else (f"not (line {cond.line}): what it names does not hold",)
+        said = f"{describe(cond)} (line {cond.line}): holds"
+        return lambda facts: None if inner(facts) is not None else (said,)
     parts = [compile_condition(c, registry, guard) for c in cond.items]
     if isinstance(cond, AllOf):
 

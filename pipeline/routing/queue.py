@@ -46,6 +46,7 @@ from schemas.routing import OPEN_STATUSES, Association, Decision, RoutingInput
 TAIPEI = ZoneInfo("Asia/Taipei")
 BATCH = 1000
 SYSTEM_ACTOR = "gongwen route"
+MANUAL_RULE = "manual"  # the rule name of a task a clerk adds by hand (from triage)
 
 
 class QueueError(Exception):
@@ -212,14 +213,16 @@ def _unrouted_ids(conn: Connection, after: int, limit: int, everything: bool) ->
 
 def _write_decisions(conn: Connection, decisions: Sequence[Decision], summary: RouteSummary, everything: bool) -> None:
     ids = [d.document_id for d in decisions if d.document_id is not None]
-    routed_before = set(conn.scalars(select(RoutedDocument.document_id).where(RoutedDocument.document_id.in_(ids))))
+    outcomes_before = dict(conn.execute(
+        select(RoutedDocument.document_id, RoutedDocument.outcome).where(RoutedDocument.document_id.in_(ids))).all())
+    routed_before = set(outcomes_before)
     if not everything:  # another run routed them since we looked
         decisions = [d for d in decisions if d.document_id not in routed_before]
     existing: dict[tuple[int, str], Any] = {
         (r.document_id, r.association_id): r
         for r in conn.execute(
             select(RoutingTask.id, RoutingTask.document_id, RoutingTask.association_id, RoutingTask.status,
-                   RoutingTask.stale).where(RoutingTask.document_id.in_([d.document_id for d in decisions]))
+                   RoutingTask.stale, RoutingTask.rule).where(RoutingTask.document_id.in_([d.document_id for d in decisions]))
         )
     }
     now = _now()
@@ -246,7 +249,8 @@ def _write_decisions(conn: Connection, decisions: Sequence[Decision], summary: R
             else:
                 summary.tasks_unchanged += 1
         for (task_doc, association), old in existing.items():
-            if task_doc == doc_id and association not in wanted and not old.stale:
+            # a task a clerk made by hand is the clerk's decision: no rule has to ask for it
+            if task_doc == doc_id and association not in wanted and not old.stale and old.rule != MANUAL_RULE:
                 conn.execute(update(RoutingTask).where(RoutingTask.id == old.id).values(stale=True, updated_at=now))
                 events.append(_event(old.id, "stale", old.status, old.status, None,
                                      "no rule asks for this association any more; review and reject it if so", now))
@@ -264,10 +268,16 @@ def _write_decisions(conn: Connection, decisions: Sequence[Decision], summary: R
             {"document_id": d.document_id, "outcome": d.outcome, "due": d.due,
              "report": json.dumps(d.to_json(), ensure_ascii=False), "routed_at": now} for d in fresh
         ])
+    handled = {doc for (doc, _), old in existing.items() if old.rule == MANUAL_RULE}
     for d in decisions:
         if d.document_id in routed_before:
+            outcome: str = d.outcome
+            if outcome == "triage" and outcomes_before[d.document_id] == "filed":
+                outcome = "filed"  # a clerk filed it: routing again does not send it back to triage
+            elif outcome == "triage" and d.document_id in handled:
+                outcome = "routed"
             conn.execute(update(RoutedDocument).where(RoutedDocument.document_id == d.document_id).values(
-                outcome=d.outcome, due=d.due, report=json.dumps(d.to_json(), ensure_ascii=False), routed_at=now))
+                outcome=outcome, due=d.due, report=json.dumps(d.to_json(), ensure_ascii=False), routed_at=now))
 
 
 def _event(task_id: int, action: str, before: str | None, after: str | None, assignee: str | None,
@@ -517,3 +527,45 @@ def reassign(archive: Archive, task_id: int, actor: str, to: str, note: str | No
         raise QueueError("--to must name the clerk who takes the task", exit_code=2)
     _change(archive, task_id, actor, "reassigned", status="claimed", assignee=to.strip(), note=note,
             allowed=OPEN_STATUSES, holder_may_only=False)
+
+
+def add_task(archive: Archive, document_id: int, association: str, actor: str, note: str | None = None) -> int:
+    """A task a clerk makes by hand (a letter from triage, a target no rule knows); returns its id."""
+    with archive.write() as conn:
+        if conn.scalar(select(DocumentRow.id).where(DocumentRow.id == document_id)) is None:
+            raise QueueError(f"no document #{document_id} in the archive (gongwen search finds it)")
+        body = conn.execute(select(AssociationRow.id, AssociationRow.active).where(AssociationRow.id == association)).one_or_none()
+        if body is None or not body.active:
+            raise QueueError(f"{association!r} is not in the associations registry (config/associations.yaml; "
+                             "gongwen route syncs it)", exit_code=2)
+        old = conn.scalar(select(RoutingTask.id).where(RoutingTask.document_id == document_id,
+                                                        RoutingTask.association_id == association))
+        if old is not None:
+            raise QueueError(f"document #{document_id} already has task #{old} for {association}")
+        routed = conn.execute(select(RoutedDocument.outcome, RoutedDocument.due)
+                              .where(RoutedDocument.document_id == document_id)).one_or_none()
+        now = _now()
+        task_id = conn.execute(insert(RoutingTask).returning(RoutingTask.id), [{
+            "document_id": document_id, "association_id": association, "rule": MANUAL_RULE,
+            "reason": f"added by {actor}" + (f": {note}" if note else ""), "status": "pending", "assignee": None,
+            "due": routed.due if routed is not None else None, "stale": False, "created_at": now, "updated_at": now,
+        }]).scalar_one()
+        conn.execute(insert(TaskEvent), [_event(task_id, "created", None, "pending", None, note, now, actor)])
+        if routed is not None and routed.outcome in ("triage", "filed", "ignored"):
+            conn.execute(update(RoutedDocument).where(RoutedDocument.document_id == document_id).values(outcome="routed"))
+        return int(task_id)
+
+
+def file_document(archive: Archive, document_id: int, actor: str, note: str | None = None) -> None:
+    """Take a document out of triage without forwarding it (filed: 存查); the report records who and why."""
+    with archive.write() as conn:
+        row = conn.execute(select(RoutedDocument.outcome, RoutedDocument.report)
+                           .where(RoutedDocument.document_id == document_id).with_for_update()).one_or_none()
+        if row is None:
+            raise QueueError(f"document #{document_id} has not been routed (run gongwen route first)")
+        if row.outcome != "triage":
+            raise QueueError(f"document #{document_id} is not in triage (it is {row.outcome})")
+        report = json.loads(row.report)
+        report["filed"] = {"by": actor, "at": _iso(_now()), "note": note}
+        conn.execute(update(RoutedDocument).where(RoutedDocument.document_id == document_id)
+                     .values(outcome="filed", report=json.dumps(report, ensure_ascii=False)))

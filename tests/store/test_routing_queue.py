@@ -16,10 +16,13 @@ from pipeline.db import Archive, make_engine
 from pipeline.routing.config import load_config
 from pipeline.routing.engine import Router
 from pipeline.routing.queue import (
+    MANUAL_RULE,
     QueueError,
     QueueFilters,
+    add_task,
     claim,
     done,
+    file_document,
     get_task,
     list_tasks,
     reassign,
@@ -34,7 +37,7 @@ from schemas.orm import DocumentRow, RoutedDocument, RoutingTask, TaskEvent
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 GOLDEN = json.loads(OUT.read_text(encoding="utf-8"))
-FILES = ["seed_000", "seed_003", "seed_004", "own_14"]
+FILES = ["seed_000", "seed_003", "seed_004", "own_14", "own_03", "own_05"]
 Extract = Callable[[Path], FileResult]
 
 
@@ -184,6 +187,35 @@ def test_audit_log_is_append_only_and_tasks_are_never_deleted(archive: Archive, 
             conn.execute(text(statement))
     with archive.session() as s:
         assert s.scalar(select(func.count()).select_from(RoutingTask)) > 0
+
+
+def test_triage_is_cleared_by_a_manual_task_or_by_filing(archive: Archive, extract: Extract, samples_dir: Path) -> None:
+    keys = _store_samples(archive, extract, samples_dir)
+    ids = {v: k for k, v in keys.items()}
+    route_archive(archive, _router())
+    with archive.session() as s:
+        triage, total = triage_list(s)
+    assert {d["document_id"] for d in triage} == {ids["own_03#0"], ids["own_05#0"]} and total == 2
+    labour, interior = ids["own_03#0"], ids["own_05#0"]
+    task = add_task(archive, labour, "tpe-physicians", "王小明", "基本工資公告: 會員診所亦為雇主")
+    with pytest.raises(QueueError, match="already has task"):
+        add_task(archive, labour, "tpe-physicians", "王小明")
+    with pytest.raises(QueueError, match="not in the associations registry"):
+        add_task(archive, labour, "nowhere", "王小明")
+    with pytest.raises(QueueError, match="no document"):
+        add_task(archive, 10**9, "tpe-physicians", "王小明")
+    file_document(archive, interior, "李大華", "與本會無關, 存查")
+    with pytest.raises(QueueError, match="not in triage"):
+        file_document(archive, interior, "李大華")
+    # routing everything again keeps the clerks' decisions
+    summary = route_archive(archive, _router(), everything=True)
+    assert summary.tasks_stale == 0
+    with archive.session() as s:
+        assert triage_list(s)[1] == 0
+        outcomes = dict(s.execute(select(RoutedDocument.document_id, RoutedDocument.outcome)).all())
+        assert outcomes[labour] == "routed" and outcomes[interior] == "filed"
+        row = s.get(RoutingTask, task)
+        assert row is not None and row.rule == MANUAL_RULE and not row.stale and row.status == "pending"
 
 
 # -- two clerks, one task: real processes -------------------------------------------
