@@ -3,7 +3,8 @@
 PostgreSQL is the server on 127.0.0.1:5432 (trust auth, database `test`, user `postgres`;
 $GONGWEN_TEST_POSTGRES_URL overrides it). Each test session migrates a schema of its own
 (dropped at the end) so parallel runs do not collide; each test starts from empty tables.
-A PostgreSQL test is skipped only when no server answers.
+A PostgreSQL test is skipped only when no server answers, and fails instead when
+$GONGWEN_REQUIRE_POSTGRES is set (`.ci/run` sets it: CI must run them).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def _pg_available() -> str | None:
 def pg_schema_url() -> Iterator[str]:
     """A migrated schema of this session's own on the PostgreSQL server; its URL sets search_path."""
     why = _pg_available()
+    if why is not None and os.environ.get("GONGWEN_REQUIRE_POSTGRES"):
+        pytest.fail(f"GONGWEN_REQUIRE_POSTGRES is set (CI) and no PostgreSQL server answers at {PG_URL}: {why}")
     if why is not None:
         pytest.skip(f"no PostgreSQL server answers at {make_url(PG_URL).render_as_string()}: {why}")
     schema = f"gw_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
