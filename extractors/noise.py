@@ -31,7 +31,10 @@ _STAMP_DATE = r"[0-9]{2,3}\s*[/.]\s*[0-9]{1,2}\s*[/.]\s*[0-9]{1,2}"
 # 收文, or (when OCR garbled the office name and 收) `…文:112/06/01`
 _RECEIPT = re.compile(rf"收\s*文|文\s*[:：]\s*{_STAMP_DATE}")
 # a receipt stamp OCR read onto the end of a body line
-_RECEIPT_TAIL = re.compile(rf"[\u3400-\u9fff]{{0,10}}(?:收\s*文|文)\s*[:：]\s*{_STAMP_DATE}\s*$")
+_RECEIPT_TAIL = re.compile(
+    rf"(?:[\u3400-\u9fff]{{0,10}}(?:收\s*文|文)\s*[:：]\s*{_STAMP_DATE}"
+    rf"|[\u3400-\u9fff（）()]{{2,20}}\s*{_STAMP_DATE}|第\s*[0-9]{{3,}}\s*號)\s*$"
+)
 _RECEIPT_LINE = re.compile(r"^(?P<org>[^\s:：]*?)\s*收\s*文\s*(?:日\s*期)?\s*[:：]?\s*(?P<rest>.*)$")
 _GARBLED_RECEIPT = re.compile(rf"^(?P<org>)[\u3400-\u9fff]{{0,10}}?文\s*[:：]\s*(?P<rest>{_STAMP_DATE})\s*$")
 # what a stamp prints without 收文: `臺北市政府衛生局113.10.04`, `第1130702號`
@@ -198,9 +201,12 @@ def _strip_mark_tokens(line: Line) -> Line:
 
 
 def _split_stamp_tail(line: Line) -> list[Line]:
+    """A stamp read onto the end of a body line (`三、請查照。臺北市政府衛生局113.10.04`): OCR
+    boxes both as one line, and so does layout when a stamp in the text's ink and size sits
+    close after a short line."""
     m = _RECEIPT_TAIL.search(line.text)
     # only a stamp glued to a sentence: a stamp line of its own (`醫事管理科 收文:…`) stays whole
-    if m is None or line.is_red or m.start() < 12 or not re.search(r"[。：；，]\s*$", line.text[: m.start()]):
+    if m is None or line.is_red or m.start() < 4 or not re.search(r"[。：；，]\s*$", line.text[: m.start()]):
         return [line]
     share = m.start() / max(len(line.text), 1)
     cut_x = line.x0 + (line.x1 - line.x0) * share
