@@ -93,6 +93,26 @@ def _parse_task_id(value: str, what: str = "task id") -> int:
     return int(text)
 
 
+def _preview(router: Any, as_json: bool) -> None:
+    from pipeline.db import open_archive
+    from pipeline.routing.queue import preview
+
+    found = preview(open_archive(create=False), router)
+    if as_json:
+        _print_json(found.to_json())
+        return
+    for t in found.new_tasks[:_DETAIL_LIMIT]:
+        typer.echo(f"+ doc #{t['document_id']} {t['doc_number'] or '-'} → {t['association']} (rule {t['rule']})")
+    for t in found.stale_tasks[:_DETAIL_LIMIT]:
+        typer.echo(f"- task #{t['task']} doc #{t['document_id']} → {t['association']} ({t['status']}): no rule asks for it")
+    for doc in found.to_triage[:_DETAIL_LIMIT]:
+        typer.echo(f"? doc #{doc}: no rule would route it (triage)")
+    for w in found.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    typer.echo(f"{found.documents} documents: route --all would make {len(found.new_tasks)} tasks, mark "
+               f"{len(found.stale_tasks)} stale and send {len(found.to_triage)} to triage")
+
+
 def register(app: typer.Typer) -> None:
     """Add `route`, `queue` and `rules` to the `gongwen` command."""
     queue_app = typer.Typer(no_args_is_help=True, help="The forwarding (轉知) tasks clerks clear.")
@@ -270,17 +290,24 @@ def register(app: typer.Typer) -> None:
 
     @rules_app.command("test")
     def rules_test_cmd(
-        letter: Annotated[str, typer.Option("--letter", help="a stored document id or 字號, or a PDF not yet ingested")],
+        letter: Annotated[
+            str | None,
+            typer.Option("--letter", help="a stored document id or 字號, or a PDF not yet ingested; "
+                                          "without it: what `route --all` would change in the whole archive"),
+        ] = None,
         rules: RulesOption = None,
         associations: AssociationsOption = None,
         as_json: JsonOption = False,
     ) -> None:
-        """Dry run: which rules match the letter, why, which targets, when due. Nothing is written."""
+        """Dry run: which rules match a letter, why, which targets, when due; or a rules edit's effect. Nothing is written."""
         from pipeline.routing.engine import Router, routing_input
 
         with _one_line():
             config = load_config(rules, associations)
         router = Router(config)
+        if letter is None:
+            _preview(router, as_json)
+            return
         path = Path(letter)
         decisions: list[Decision] = []
         if path.suffix.lower() == ".pdf" or path.is_file():

@@ -307,6 +307,54 @@ def route_archive(
     return summary
 
 
+@dataclass
+class Preview:
+    """What `gongwen route --all` would change with these rules, computed without writing anything."""
+
+    documents: int = 0
+    new_tasks: list[dict[str, Any]] = field(default_factory=list)  # {document_id, doc_number, association, rule}
+    stale_tasks: list[dict[str, Any]] = field(default_factory=list)  # {task, document_id, association, status}
+    to_triage: list[int] = field(default_factory=list)  # documents routed before that no rule would route now
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def preview(archive: Archive, router: Router, batch: int = BATCH) -> Preview:
+    """Route every stored document in memory and compare with the queue: a rule edit's effect, before it is made."""
+    out = Preview()
+    for chunk in _chunks(archive, None, True, batch):
+        with archive.engine.connect() as conn:
+            inputs = load_inputs(conn, chunk)
+            tasks: dict[tuple[int, str], Any] = {
+                (r.document_id, r.association_id): r for r in conn.execute(
+                    select(RoutingTask.id, RoutingTask.document_id, RoutingTask.association_id, RoutingTask.status,
+                           RoutingTask.rule, RoutingTask.stale).where(RoutingTask.document_id.in_(chunk)))
+            }
+            outcomes = dict(conn.execute(select(RoutedDocument.document_id, RoutedDocument.outcome)
+                                         .where(RoutedDocument.document_id.in_(chunk))).all())
+        for doc in inputs:
+            decision = router.route(doc)
+            doc_id = doc.document_id
+            assert doc_id is not None
+            out.documents += 1
+            wanted = {t.association for t in decision.targets}
+            for t in decision.targets:
+                if (doc_id, t.association) not in tasks:
+                    out.new_tasks.append({"document_id": doc_id, "doc_number": doc.doc_number,
+                                          "association": t.association, "rule": t.rule})
+            for (task_doc, association), row in tasks.items():
+                if task_doc == doc_id and association not in wanted and not row.stale and row.rule != MANUAL_RULE:
+                    out.stale_tasks.append({"task": row.id, "document_id": doc_id, "association": association,
+                                            "status": row.status})
+            if decision.outcome == "triage" and outcomes.get(doc_id) == "routed" and not any(
+                    r.rule == MANUAL_RULE for (d, _), r in tasks.items() if d == doc_id):
+                out.to_triage.append(doc_id)
+    out.warnings = list(dict.fromkeys(router.guard.warnings))
+    return out
+
+
 def _chunks(archive: Archive, ids: Sequence[int] | None, everything: bool, batch: int) -> Iterator[list[int]]:
     if ids is not None:
         wanted = sorted(set(ids))

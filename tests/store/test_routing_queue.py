@@ -25,6 +25,7 @@ from pipeline.routing.queue import (
     file_document,
     get_task,
     list_tasks,
+    preview,
     reassign,
     reject,
     route_archive,
@@ -116,7 +117,12 @@ def test_a_rule_edit_adds_new_targets_and_marks_stale_tasks_without_deleting_wor
     assert edited != rules
     path = tmp_path / "rules.yaml"
     path.write_text(edited, encoding="utf-8")
+    before = _tasks(archive)
+    foreseen = preview(archive, _router(path))  # `gongwen rules test` without --letter: writes nothing
+    assert _tasks(archive) == before
     summary = route_archive(archive, _router(path), everything=True)
+    assert len(foreseen.new_tasks) == summary.tasks_created and len(foreseen.stale_tasks) == summary.tasks_stale
+    assert {t["task"] for t in foreseen.stale_tasks} >= {txg}
     assert summary.tasks_created >= 2  # seed_000 #1 and #2 → 臺中 dentists
     assert summary.tasks_stale >= 4
     with archive.session() as s:
