@@ -14,6 +14,7 @@ def extract_other(lines: list[Line], pages: tuple[int, int]) -> Document:
     text = ""
     for line in split_noise(lines).text_lines:
         text = join_text(text, line.text)  # a date may wrap across lines
+    doc.text = text or None
     for found in find_dates(text):
         # without a letter there is no year to lend: only dates whose year is printed or
         # comes from the start of their range (find_dates without default_year)

@@ -35,14 +35,17 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
-    case,
+    column,
+    exists,
     false,
     func,
     literal_column,
     or_,
     select,
     text,
+    true,
 )
+from sqlalchemy import table as sa_table
 from sqlalchemy.orm import Session
 
 from extractors.doc_numbers import find_doc_numbers, normalize_doc_number
@@ -57,6 +60,7 @@ __all__ = [
     "SearchFilters",
     "SearchText",
     "Term",
+    "count",
     "match_form",
     "match_form_with_offsets",
     "number_key",
@@ -69,9 +73,13 @@ __all__ = [
 
 MARK_OPEN, MARK_CLOSE = "«", "»"
 ADDRESSEE_ROLES = ("recipient", "cc_main", "cc_copy", "attendee", "observer", "distribution")
-# score of a hit, per word: the letter a whole 字號 names, the letters of the body a word names,
-# the subject, the parties; ties go to the newest letter
+# score of a hit, its rank (see `_tiers`): the letter a whole 字號 names, the letters of the body
+# a word names, every word in the subject, in the subject or the parties, anywhere
 _NUMBER_WEIGHT, _SENDER_WEIGHT, _SUBJECT_WEIGHT, _PARTIES_WEIGHT = 16, 8, 4, 2
+# SQLite (see `rank`): from this many matches on, the newest documents are walked in date order,
+# at most WALK of them
+DENSE = 5000
+WALK = 3000
 _SNIPPET_BEFORE, _SNIPPET_AFTER = 24, 56
 # printed columns behind `document_text.meta` (see `search_text`), for snippets
 _META_COLUMNS = (
@@ -211,7 +219,10 @@ def search_text(doc: Document, canonical: dict[str, str | None] | None = None) -
             ),
         ]
     )
-    body = _lines([*item_texts(doc.explanation), *item_texts(doc.measures), *item_texts(doc.notes)])
+    notices = [t for n in doc.notices or () for t in (n.subject, *item_texts(n.explanation), *item_texts(n.measures))]
+    body = _lines(
+        [*item_texts(doc.explanation), *item_texts(doc.measures), *item_texts(doc.notes), *notices, doc.text]
+    )
     return SearchText(match_form(doc.subject or doc.title), parties, meta, body)
 
 
@@ -362,9 +373,24 @@ def _fts_phrase(form: str) -> str:
     return '"' + form.replace('"', '""') + '"'
 
 
+def _text_like(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Documents whose document_text row meets `condition` (a LIKE: no index answers it)."""
+    return exists(select(DocumentText.document_id).where(DocumentText.document_id == DocumentRow.id, condition))
+
+
 def _like_any_column(pattern: str) -> ColumnElement[bool]:
     columns = (DocumentText.subject, DocumentText.parties, DocumentText.meta, DocumentText.body)
     return or_(*(col.like(pattern, escape="\\") for col in columns))
+
+
+def _fts(table: str, match: str, name: str, probe: bool) -> ColumnElement[bool]:
+    """SQLite: documents an FTS5 index matches. As a set (`IN`, read whole once) or, with
+    `probe`, one index look-up per document the query visits (for a walk in date order)."""
+    where = text(f"{table} MATCH :{name}").bindparams(**{name: match})
+    index = sa_table(table, column("rowid", Integer))
+    if probe:
+        return select(index.c.rowid).where(where, index.c.rowid == DocumentRow.id).exists()
+    return DocumentRow.id.in_(select(index.c.rowid).where(where))
 
 
 def _pg_grams(form: str, name: str) -> ColumnElement[bool]:
@@ -377,56 +403,54 @@ def _pg_grams(form: str, name: str) -> ColumnElement[bool]:
     return DocumentRow.id.in_(holding)
 
 
-def _term_condition(n: int, term: Term, dialect: str) -> ColumnElement[bool]:
+def _phrases(forms: Iterable[str]) -> str:
+    return " OR ".join(_fts_phrase(f) for f in forms)
+
+
+def _term_condition(n: int, term: Term, dialect: str, probe: bool = False) -> ColumnElement[bool]:
     """Documents (by `DocumentRow.id`) holding any form of `term`.
 
     SQLite: through the trigram and bigram indexes, LIKE for one character. PostgreSQL:
     the bigram index, which is exact for two characters; a longer form's bigrams narrow
-    the documents whose text is then checked with LIKE (on the joined document_text row).
+    the documents whose text is then checked with LIKE.
     """
-    doc_id = DocumentRow.id
     parts: list[ColumnElement[bool]] = []
     if dialect == "postgresql":
         for k, f in enumerate(term.forms):
             if len(f) == 2 and indexed(f):
                 parts.append(_pg_grams(f, f"g_{n}_{k}"))
             elif bigrams([f]):
-                parts.append(and_(_pg_grams(f, f"g_{n}_{k}"), _like_any_column(_like(f))))
+                parts.append(and_(_pg_grams(f, f"g_{n}_{k}"), _text_like(_like_any_column(_like(f)))))
             else:
-                parts.append(_like_any_column(_like(f)))
+                parts.append(_text_like(_like_any_column(_like(f))))
         return or_(*parts)
     long_forms = [f for f in term.forms if len(f) >= 3]
     pairs = [f for f in term.forms if len(f) == 2 and indexed(f)]
     singles = [f for f in term.forms if _by_like(f)]
     if long_forms:
-        match = " OR ".join(_fts_phrase(f) for f in long_forms)
-        fts: Select[Any] = select(literal_column("rowid")).select_from(text("document_fts")).where(
-            text(f"document_fts MATCH :fts_{n}").bindparams(**{f"fts_{n}": match})
-        )
-        parts.append(doc_id.in_(fts))
+        parts.append(_fts("document_fts", _phrases(long_forms), f"fts_{n}", probe))
     if pairs:
-        match = " OR ".join(_fts_phrase(f) for f in pairs)
-        tokens: Select[Any] = select(literal_column("rowid")).select_from(text("document_grams")).where(
-            text(f"document_grams MATCH :grams_{n}").bindparams(**{f"grams_{n}": match})
-        )
-        parts.append(doc_id.in_(tokens))
-    for f in singles:  # on the joined document_text row (see `rank`)
-        parts.append(_like_any_column(_like(f)))
+        parts.append(_fts("document_grams", _phrases(pairs), f"grams_{n}", probe))
+    if singles:
+        parts.append(_text_like(or_(*(_like_any_column(_like(f)) for f in singles))))
     return or_(*parts) if parts else false()
 
 
-def _in_column(n: int, term: Term, column: str, dialect: str) -> ColumnElement[bool]:
+def _in_column(n: int, term: Term, column: str, dialect: str, probe: bool = False) -> ColumnElement[bool]:
     """Documents whose `column` of the search text (subject, parties) holds a form of `term`."""
     long_forms = [f for f in term.forms if len(f) >= 3] if dialect != "postgresql" else []
     parts: list[ColumnElement[bool]] = []
     if long_forms:
-        parts.append(DocumentRow.id.in_(_fts_column(column, long_forms, f"fts_{column}_{n}")))
+        match = "{" + column + "}: (" + _phrases(long_forms) + ")"
+        parts.append(_fts("document_fts", match, f"fts_{column}_{n}", probe))
     col: ColumnElement[str] = getattr(DocumentText, column)
-    parts.extend(col.like(_like(f), escape="\\") for f in term.forms if f not in long_forms)
+    short = [col.like(_like(f), escape="\\") for f in term.forms if f not in long_forms]
+    if short:
+        parts.append(_text_like(or_(*short)))
     return or_(*parts)
 
 
-def _sent_by(n: int, term: Term) -> ColumnElement[bool]:
+def _sent_by(term: Term) -> ColumnElement[bool]:
     """Documents whose sender is what `term` names: a body by any of its names, or a name typed whole."""
     named: ColumnElement[bool] = Party.name_key.in_(list(term.names))
     canonical = canonical_org(term.word) if term.number is None else None
@@ -435,20 +459,25 @@ def _sent_by(n: int, term: Term) -> ColumnElement[bool]:
     return DocumentRow.id.in_(select(Party.document_id).where(Party.role == "sender", named))
 
 
-def _score(terms: Sequence[Term], dialect: str) -> ColumnElement[int]:
-    """Rank of a document: per word, the best of its 字號 (that letter), sender (the body's own
-    letters), subject, parties; summed over the words."""
-    total: ColumnElement[int] = literal_column("0", Integer)
-    for n, term in enumerate(terms):
-        whens: list[tuple[ColumnElement[bool], int]] = []
-        if term.number:
-            whens.append((func.upper(DocumentRow.doc_number_key) == term.number.upper(), _NUMBER_WEIGHT))
-        else:
-            whens.append((_sent_by(n, term), _SENDER_WEIGHT))
-        whens.append((_in_column(n, term, "subject", dialect), _SUBJECT_WEIGHT))
-        whens.append((_in_column(n, term, "parties", dialect), _PARTIES_WEIGHT))
-        total = total + case(*whens, else_=0)
-    return total
+def _tiers(terms: Sequence[Term], dialect: str, probe: bool) -> list[tuple[int, ColumnElement[bool]]]:
+    """(score, condition) of each rank, best first: a document is in the first whose condition it meets.
+
+    The letter a whole 字號 names; the letters of a body a word names; every word in the
+    subject; every word in the subject or the parties; anywhere.
+    """
+    tiers: list[tuple[int, ColumnElement[bool]]] = []
+    numbers = [t.number.upper() for t in terms if t.number]
+    if numbers:
+        tiers.append((_NUMBER_WEIGHT, func.upper(DocumentRow.doc_number_key).in_(numbers)))
+    named = [t for t in terms if t.number is None]
+    if named:
+        tiers.append((_SENDER_WEIGHT, or_(*(_sent_by(t) for t in named))))
+    subject = [_in_column(n, t, "subject", dialect, probe) for n, t in enumerate(terms)]
+    tiers.append((_SUBJECT_WEIGHT, and_(*subject)))
+    header = [or_(s, _in_column(n, t, "parties", dialect, probe)) for (n, t), s in zip(enumerate(terms), subject, strict=True)]
+    tiers.append((_PARTIES_WEIGHT, and_(*header)))
+    tiers.append((0, true()))
+    return tiers
 
 
 def _by_like(form: str) -> bool:
@@ -458,7 +487,7 @@ def _by_like(form: str) -> bool:
 
 def _fts_column(column: str, forms: Sequence[str], name: str) -> Select[Any]:
     """SQLite: documents whose `column` holds any of `forms` (three characters or more), by the trigram index."""
-    match = "{" + column + "}: (" + " OR ".join(_fts_phrase(f) for f in forms) + ")"
+    match = "{" + column + "}: (" + _phrases(forms) + ")"
     return select(literal_column("rowid")).select_from(text("document_fts")).where(
         text(f"document_fts MATCH :{name}").bindparams(**{name: match})
     )
@@ -540,29 +569,117 @@ def _filter_conditions(filters: SearchFilters, dialect: str) -> list[ColumnEleme
     return out
 
 
-def _needs_text(terms: Sequence[Term], dialect: str) -> bool:
-    """Whether the query reads document_text rows (LIKE, or a short form ranked by column)."""
-    return dialect == "postgresql" or any(len(f) < 3 for t in terms for f in t.forms)
+def _fts_count(session: Session, terms: Sequence[Term]) -> int | None:
+    """SQLite: how many documents hold every term, from one FTS5 index alone when it answers every
+    form (None otherwise): no document row is read."""
+    by_table: dict[str, list[Term]] = {}
+    for t in terms:
+        if all(len(f) >= 3 for f in t.forms):
+            by_table.setdefault("document_fts", []).append(t)
+        elif all(len(f) == 2 and indexed(f) for f in t.forms):
+            by_table.setdefault("document_grams", []).append(t)
+        else:
+            return None
+    matches = {table: " AND ".join("(" + _phrases(t.forms) + ")" for t in ts) for table, ts in by_table.items()}
+
+    def fts_count(table: str, match: str) -> int:
+        return int(session.scalar(text(f"SELECT count(*) FROM {table} WHERE {table} MATCH :m"), {"m": match}) or 0)
+
+    if len(matches) == 1:
+        [(table, match)] = matches.items()
+        return fts_count(table, match)
+    # words of both indexes: when each longer word's bigrams are found in exactly the documents that
+    # hold the word (a superset of the same size), the bigram index alone counts them all
+    as_grams = [_gram_match(t) for t in by_table["document_fts"]]
+    if all(
+        g is not None and fts_count("document_fts", "(" + _phrases(t.forms) + ")") == fts_count("document_grams", g)
+        for t, g in zip(by_table["document_fts"], as_grams, strict=True)
+    ):
+        return fts_count("document_grams", " AND ".join([*(f"({g})" for g in as_grams if g), matches["document_grams"]]))
+    return int(session.scalar(
+        text(
+            "SELECT count(*) FROM (SELECT rowid FROM document_fts WHERE document_fts MATCH :a"
+            " INTERSECT SELECT rowid FROM document_grams WHERE document_grams MATCH :b)"
+        ),
+        {"a": matches["document_fts"], "b": matches["document_grams"]},
+    ) or 0)
+
+
+def _gram_match(term: Term) -> str | None:
+    """SQLite: an FTS5 query of the bigram index for documents holding every bigram of a form of
+    `term` (a superset of those holding the form); None when a bigram is not indexed."""
+    alternatives: list[str] = []
+    for form in term.forms:
+        pairs = list(dict.fromkeys(map(str.__add__, form, form[1:])))
+        if not pairs or not all(indexed(p) for p in pairs):
+            return None
+        alternatives.append("(" + " AND ".join(_fts_phrase(p) for p in pairs) + ")")
+    return " OR ".join(alternatives)
+
+
+def count(session: Session, terms: Sequence[Term], filters: SearchFilters, dialect: str) -> int:
+    """How many documents hold every term and pass `filters`."""
+    if dialect != "postgresql" and terms and not filters.any():
+        fast = _fts_count(session, terms)
+        if fast is not None:
+            return fast
+    conditions = [_term_condition(n, t, dialect) for n, t in enumerate(terms)] + _filter_conditions(filters, dialect)
+    return session.scalar(select(func.count()).select_from(DocumentRow).where(and_(*conditions))) or 0
+
+
+def _newest(session: Session, conditions: Sequence[ColumnElement[bool]], need: int, dialect: str) -> list[int]:
+    newest = DocumentRow.issue_date.desc().nulls_last() if dialect == "postgresql" else DocumentRow.issue_date.desc()
+    stmt = select(DocumentRow.id).where(and_(*conditions)).order_by(newest, DocumentRow.id.desc()).limit(need)
+    return list(session.scalars(stmt))
 
 
 def rank(
     session: Session, terms: Sequence[Term], filters: SearchFilters, dialect: str, limit: int
 ) -> tuple[list[tuple[int, int]], int]:
-    """The best `limit` documents holding every term and passing `filters` as (id, score), and how many there are.
+    """The best `limit` documents holding every term and passing `filters` as (id, score), and how many match.
 
-    One statement ranks every match: by score (`_score`), then the newest by issue date.
+    Every match is ranked (`_tiers`), the newest by issue date first within a rank: each rank
+    is asked in turn for its newest documents until `limit` are found. SQLite cannot tell its
+    planner how many documents an FTS5 index returns, so the plan is chosen here: when many
+    match (`DENSE`), the newest documents are walked in date order, each probed in the
+    indexes, and a rank found among the newest `WALK` ends there; otherwise, or when the
+    walk ends short, the rank's sets are read whole and sorted.
     """
-    conditions = [_term_condition(n, t, dialect) for n, t in enumerate(terms)] + _filter_conditions(filters, dialect)
-    score = (_score(terms, dialect) if terms else literal_column("0", Integer)).label("score")
-    stmt = select(DocumentRow.id, score, func.count().over().label("total"))
-    if _needs_text(terms, dialect) and terms:
-        stmt = stmt.join(DocumentText, DocumentText.document_id == DocumentRow.id)
-    newest = DocumentRow.issue_date.desc().nulls_last() if dialect == "postgresql" else DocumentRow.issue_date.desc()
-    order: list[ColumnElement[Any]] = [newest, DocumentRow.id.desc()]
-    if terms:
-        order.insert(0, score.desc())
-    rows = session.execute(stmt.where(and_(*conditions)).order_by(*order).limit(limit)).all()
-    return [(r.id, int(r.score)) for r in rows], (int(rows[0].total) if rows else 0)
+    total = count(session, terms, filters, dialect)
+    if total == 0:
+        return [], 0
+    filtering = _filter_conditions(filters, dialect)
+    if not terms:
+        return [(i, 0) for i in _newest(session, filtering, limit, dialect)], total
+    matching = [_term_condition(n, t, dialect) for n, t in enumerate(terms)]
+    # SQLite: the word conditions probed document by document, for a walk and for the small ranks
+    probing = [_term_condition(n, t, dialect, probe=True) for n, t in enumerate(terms)] if dialect != "postgresql" else []
+    walk: tuple[ColumnElement[bool], list[tuple[int, ColumnElement[bool]]]] | None = None
+    if dialect != "postgresql" and total >= DENSE:
+        size = session.scalar(select(func.max(DocumentRow.id))) or 0
+        window = min(WALK, max(1000, 8 * limit * size // total))
+        oldest = session.scalar(
+            select(DocumentRow.issue_date).order_by(DocumentRow.issue_date.desc(), DocumentRow.id.desc()).offset(window).limit(1)
+        )
+        if oldest is not None:
+            walk = (DocumentRow.issue_date >= oldest, _tiers(terms, dialect, probe=True))
+    found: list[tuple[int, int]] = []
+    for k, (score, tier) in enumerate(_tiers(terms, dialect, probe=False)):
+        need = limit - len(found)
+        if need <= 0:
+            break
+        if walk is not None and score < _SENDER_WEIGHT:
+            recent, probe_tiers = walk
+            taken = [DocumentRow.id.not_in([i for i, _ in found])] if found else []
+            ids = _newest(session, [recent, probe_tiers[k][1], *probing, *filtering, *taken], need, dialect)
+            found += [(i, score) for i in ids]
+            need -= len(ids)
+            if need <= 0:
+                break
+        taken = [DocumentRow.id.not_in([i for i, _ in found])] if found else []
+        words = probing if probing and score >= _SENDER_WEIGHT else matching  # a small rank drives
+        found += [(i, score) for i in _newest(session, [tier, *words, *filtering, *taken], need, dialect)]
+    return found, total
 
 
 @dataclass

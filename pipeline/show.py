@@ -179,6 +179,7 @@ def load_document(session: Session, doc_id: int) -> Document | None:
         period=row.period,
         due=row.due,
         distribution=names("distribution"),
+        text=trees["text"][0].text if trees.get("text") else None,
         received=received,
         references=[c.doc_number for c in citations],
         dates=[DateMention(text=d.text, date=d.date.isoformat()) for d in dates],

@@ -275,7 +275,10 @@ class Wanted:
                 "documents": len(docs),
                 "appearances": len(docs),
                 "received_stamps": len(docs),
-                "items": sum(_count_items(d.explanation) + _count_items(d.measures) + _count_items(d.notes) for d in docs),
+                "items": sum(
+                    _count_items(d.explanation) + _count_items(d.measures) + _count_items(d.notes) + bool(d.text)
+                    for d in docs
+                ),
             },
         )
 
@@ -374,6 +377,8 @@ def plan_file(
         canonical: dict[str, str | None] = {}
         for section in ("explanation", "measures", "notes"):
             t["items"].extend(_items(doc_id, section, getattr(doc, section) or [], ids["items"]))
+        if doc.text:  # an other document's text: one item of its own section (show reads it back)
+            t["items"].extend(_items(doc_id, "text", [Item(label="", text=doc.text)], ids["items"]))
         flagged = set(doc.cc_with_attachments or [])
         positions: dict[str, int] = {}
         for role, name in party_names(doc):

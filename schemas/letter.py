@@ -102,6 +102,9 @@ class Document(BaseModel):
     due: str | None = None
     distribution: list[str] | None = None
 
+    # other documents (brochures, attachments): their printed text, lines joined, for search
+    text: str | None = None
+
     # derived
     received: Received | None = None
     references: list[str] = Field(default_factory=list)

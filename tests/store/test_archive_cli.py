@@ -109,7 +109,7 @@ def test_search_total_dates_speed_and_forms(
         return {r["doc_number"] for r in payload["results"]}
 
     found = json.loads(runner.invoke(app, ["search", "醫策會", "--limit", "1", "--json"]).stdout)
-    assert found["count"] == 1 and found["total"] == 3
+    assert found["count"] == 1 and found["total"] == 5  # A, B, the cover letter and both brochures
     a, b, cover = "醫評字第1120100216A號", "醫評字第1120100216B號", "中市衛醫字第1120070277號"
     assoc, mohw = "全醫聯字第1110000119號", "衛部資字第1112660027號"
     # a year or a month: from its first day, to its last

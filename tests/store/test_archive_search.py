@@ -24,6 +24,7 @@ B = "醫評字第1120100216B號"  # 醫策會, 細胞治療
 ASSOC = "全醫聯字第1110000119號"  # seed_003: association's letter forwarding the ministry's reply
 MOHW = "衛部資字第1112660027號"  # seed_003: the ministry's reply, cites 全醫聯字第1100001632號 (not stored)
 MOI = "台內警字第1120872345號"  # own_05: printed with 台
+BROCHURE = None  # seed_000's brochures (other documents: no 字號)
 
 
 @pytest.fixture
@@ -44,13 +45,13 @@ def hits(archive: Archive, query: str, **filters: object) -> list[Hit]:
 
 
 def test_substrings_of_three_or_more_characters(filled: Archive) -> None:
-    assert set(numbers(filled, "細胞治療")) == {COVER, B}
+    assert set(numbers(filled, "細胞治療")) == {COVER, B, BROCHURE}  # the brochure of B says it too
     assert set(numbers(filled, "換發醫事人員卡")) == {ASSOC, MOHW}
 
 
 def test_two_character_and_one_character_queries(filled: Archive) -> None:
-    assert set(numbers(filled, "細胞")) == {COVER, B}
-    assert set(numbers(filled, "美容")) == {COVER, A}
+    assert set(numbers(filled, "細胞")) == {COVER, B, BROCHURE}
+    assert set(numbers(filled, "美容")) == {COVER, A, BROCHURE}
     assert MOI in numbers(filled, "警")  # one character: still found
 
 
@@ -74,7 +75,7 @@ def test_an_alias_finds_letters_that_spell_out_the_full_name(filled: Archive) ->
 
 
 def test_words_are_all_required(filled: Archive) -> None:
-    assert numbers(filled, "醫策會 細胞") == [COVER, B] or set(numbers(filled, "醫策會 細胞")) == {COVER, B}
+    assert set(numbers(filled, "醫策會 細胞")) == {COVER, B, BROCHURE}
     assert numbers(filled, "細胞 空窗期") == []
 
 
@@ -231,3 +232,14 @@ def test_sender_and_recipient_filters_resolve_aliases_both_ways(ministry: Archiv
     for name in ("全聯會", "中華民國醫師公會全國聯合會", "醫師公會全國聯合會"):
         assert set(numbers(ministry, "", recipient=name)) == to_union, name
     assert set(numbers(ministry, "", sender="福利部")) == MINISTRY | AGENCIES  # a part of a name: every name holding it
+
+
+def test_other_documents_are_found_by_their_text(filled: Archive) -> None:
+    """seed_000's brochures: stored with their printed text, searchable, shown."""
+    found = hits(filled, "美醫認證標章", kind="other")
+    assert [h.kind for h in found] == ["other"]
+    assert "«美醫認證標章»" in found[0].snippet and found[0].matched == ["body"]
+    assert [h.kind for h in hits(filled, "細胞治療技術審查")] == ["other"]  # only the second brochure says it
+    with filled.session() as s:
+        view = show(s, found[0].id)
+    assert view is not None and view.document.text is not None and "美醫認證標章" in view.document.text
