@@ -8,13 +8,26 @@ embedded mode (a temporary local API, no server to start). The README's main job
     python flows.py samples/
 
 `gongwen ingest PATH...` runs the same flow.
+
+Prefect runs offline: its anonymous usage report is off unless PREFECT_SERVER_ANALYTICS_ENABLED
+says otherwise, and its local database (flow-run history) lives under PREFECT_HOME (default
+~/.prefect), which an operator may point anywhere. SIGTERM (cron, systemd) stops a run as
+Ctrl-C does, so the temporary server is stopped with it (`stop_on_sigterm`).
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+
+# read by Prefect when it is imported: set before
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -27,6 +40,17 @@ from pipeline.store import FileReport, IngestSummary, ingest_file
 # extraction is CPU-bound Python and archive writes are serialised: a few threads overlap
 # one file's reading with another's storing, more only contend
 WORKERS = 4
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM raises KeyboardInterrupt, as Ctrl-C does: the run stops and the exit handlers run
+    (Prefect's temporary server is stopped by one; SIGTERM's default would orphan it)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
 
 
 @task(name="ingest-file", retries=0)
@@ -91,10 +115,20 @@ class IngestRun:
 
 
 
-if __name__ == "__main__":
-    run = ingest_flow(sys.argv[1:] or ["samples/"])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="flows.py", description="Run the Prefect flow ingest-letters: extract, store and route every PDF under PATH."
+    )
+    parser.add_argument("paths", nargs="*", default=["samples/"], metavar="PATH", help="PDF files or folders (default samples/)")
+    args = parser.parse_args(argv)
+    stop_on_sigterm()
+    run = ingest_flow(args.paths)
     summary = IngestSummary.of(run.reports)
     print(f"archive: {open_archive().url}")
     print(summary.line())
     print(RouteSummary.short_line(run.routing))
-    sys.exit(1 if summary.failed or summary.quarantined else 0)
+    return 1 if summary.failed or summary.quarantined else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

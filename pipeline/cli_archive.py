@@ -64,6 +64,7 @@ def _run_ingest(paths: list[Path]) -> tuple[list[FileReport], Any]:
     flows = _flows_module()
     if flows is not None:
         run: Callable[[list[str]], Any] = flows.ingest_flow
+        flows.stop_on_sigterm()  # cron and systemd stop with SIGTERM: the same as Ctrl-C
         result = run([str(p) for p in paths])
         return result.reports, result.routing
     typer.echo("flows.py not found: ingesting without Prefect (and without routing: run gongwen route)", err=True)
