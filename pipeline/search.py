@@ -424,6 +424,15 @@ def _term_condition(n: int, term: Term, dialect: str, probe: bool = False) -> Co
             else:
                 parts.append(_text_like(_like_any_column(_like(f))))
         return or_(*parts)
+    if probe:  # one document at a time: the bigram index (one token per look-up), LIKE for the rest
+        for k, f in enumerate(term.forms):
+            pairs = list(dict.fromkeys(map(str.__add__, f, f[1:])))
+            if not pairs or not all(indexed(p) for p in pairs):
+                parts.append(_text_like(_like_any_column(_like(f))))
+                continue
+            held = _fts("document_grams", " AND ".join(map(_fts_phrase, pairs)), f"probe_{n}_{k}", probe=True)
+            parts.append(held if len(f) == 2 else and_(held, _text_like(_like_any_column(_like(f)))))
+        return or_(*parts)
     long_forms = [f for f in term.forms if len(f) >= 3]
     pairs = [f for f in term.forms if len(f) == 2 and indexed(f)]
     singles = [f for f in term.forms if _by_like(f)]
@@ -438,7 +447,9 @@ def _term_condition(n: int, term: Term, dialect: str, probe: bool = False) -> Co
 
 def _in_column(n: int, term: Term, column: str, dialect: str, probe: bool = False) -> ColumnElement[bool]:
     """Documents whose `column` of the search text (subject, parties) holds a form of `term`."""
-    long_forms = [f for f in term.forms if len(f) >= 3] if dialect != "postgresql" else []
+    # SQLite reads a set of three characters or more from the trigram index; a probe reads the
+    # column itself (FTS5 look-ups of phrases, one document at a time, cost far more)
+    long_forms = [f for f in term.forms if len(f) >= 3] if dialect != "postgresql" and not probe else []
     parts: list[ColumnElement[bool]] = []
     if long_forms:
         match = "{" + column + "}: (" + _phrases(long_forms) + ")"

@@ -243,3 +243,34 @@ def test_other_documents_are_found_by_their_text(filled: Archive) -> None:
     with filled.session() as s:
         view = show(s, found[0].id)
     assert view is not None and view.document.text is not None and "美醫認證標章" in view.document.text
+
+
+@pytest.mark.parametrize("walk", [1, 3, 1000])
+def test_the_plans_of_a_large_archive_give_the_same_results(
+    filled: Archive, monkeypatch: pytest.MonkeyPatch, walk: int
+) -> None:
+    """SQLite walks the newest documents and probes the indexes when many match (`DENSE`), for at
+    most `WALK` of them, then reads the ranks' sets whole: tiny thresholds take every path here."""
+    import pipeline.search as search_module
+
+    cases: list[tuple[str, dict[str, object]]] = [
+        ("細胞治療", {}), ("細胞", {}), ("台中", {}), ("醫策會", {}), ("警", {}), ("醫策會 細胞", {}),
+        ("認證", {}), ("zzz", {}), ("(一", {}), ("認證", {"date_from": datetime.date(2023, 1, 1)}),
+        ("醫", {"sender": "醫策會"}), ("認證", {"recipient": "臺中市"}), ("", {"sender": "衛生局"}), (A, {}),
+        ("衛福部", {}), ("醫師 申請", {}), ("診所美容醫學", {}),
+    ]
+
+    def ranked() -> list[list[tuple[str | None, int]]]:
+        with filled.session() as s:
+            out = []
+            for q, f in cases:
+                found = search(s, q, SearchFilters(**f), limit=50)  # type: ignore[arg-type]
+                assert found.total == len(found.hits), (q, f)
+                out.append([(h.doc_number, h.score) for h in found.hits])
+            return out
+
+    expected = ranked()
+    assert all(expected[:4]) and not expected[7]
+    monkeypatch.setattr(search_module, "DENSE", 1)
+    monkeypatch.setattr(search_module, "WALK", walk)
+    assert ranked() == expected
