@@ -297,3 +297,24 @@ def register(app: typer.Typer) -> None:
         for view in views:
             for line in _view_lines(view):
                 typer.echo(line)
+
+    @app.command("fsck")
+    def fsck_cmd(
+        fix: Annotated[bool, typer.Option("--fix", help="move orphan originals aside, mark rows whose original is lost")] = False,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Check that every file row has its original in the store and every original its row.
+
+        Exit 0 when they agree (or --fix repaired them), 1 when something is wrong. Rows whose
+        original is lost are restored by ingesting their PDF again.
+        """
+        from pipeline.fsck import fsck
+
+        report = fsck(open_archive(create=False), fix=fix)
+        if as_json:
+            _print_json(report.to_json())
+        else:
+            for line in report.lines():
+                typer.echo(line)
+        if not report.clean and not fix:
+            raise typer.Exit(1)

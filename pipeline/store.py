@@ -73,6 +73,7 @@ class FileReport:
     other: int = 0
     linked: int = 0  # documents of this file already in the archive (another copy of them)
     error: str | None = None
+    restored: bool = False  # a duplicate whose lost original this copy put back (see pipeline/fsck.py)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,28 +87,56 @@ def store_path_for(sha256: str, suffix: str = ".pdf") -> str:
     return f"{sha256[:2]}/{sha256[2:]}{suffix}"
 
 
+INCOMING = ".incoming-"  # prefix of a copy being written (never a stored original)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the names in folder `path` (a rename, a new file or folder) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _make_dirs(path: Path) -> None:
+    """`mkdir -p`, each new folder's name fsynced in its parent."""
+    if path.is_dir():
+        return
+    _make_dirs(path.parent)
+    try:
+        path.mkdir()
+    except FileExistsError:
+        return
+    fsync_dir(path.parent)
+
+
 def keep_original(source: Path, sha256: str, root: Path) -> str:
     """Copy `source` into the store under its sha256 (once); returns the path inside the store.
 
     The copy is hashed as it is written and renamed into place only when it matches, so
-    the store never holds a file under someone else's name.
+    the store never holds a file under someone else's name. It is durable when this
+    returns (data fsynced, renamed, folder fsynced): the row naming it commits after.
     """
     suffix = source.suffix.lower() if source.suffix.lower() == ".pdf" else ".bin"
     rel = store_path_for(sha256, suffix)
     dest = root / rel
-    if dest.is_file():
+    if dest.is_file() and dest.stat().st_size == source.stat().st_size:
         return rel
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    _make_dirs(dest.parent)
     digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".incoming-")
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=INCOMING)
     try:
         with os.fdopen(fd, "wb") as out, source.open("rb") as src:
             while chunk := src.read(1 << 20):
                 digest.update(chunk)
                 out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
         if digest.hexdigest() != sha256:
             raise OSError(f"{source} changed while it was being ingested")
         os.replace(tmp, dest)
+        fsync_dir(dest.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -677,6 +706,22 @@ def store_results(
     return reports
 
 
+def restore_original(archive: Archive, file_id: int, source: Path, sha256: str) -> bool:
+    """Keep `source` as the original of file row `file_id` if the row has none; True if it did."""
+    with archive.write() as conn:
+        missing = conn.execute(
+            text("SELECT 1 FROM files WHERE id = :id AND store_path IS NULL"), {"id": file_id}
+        ).first()
+        if missing is None:
+            return False
+        rel = keep_original(source, sha256, archive.files)
+        conn.execute(
+            text("UPDATE files SET store_path = :p, size = :s WHERE id = :id"),
+            {"p": rel, "s": source.stat().st_size, "id": file_id},
+        )
+    return True
+
+
 def ingest_file(
     archive: Archive, path: Path, extract: Callable[[Path], FileResult] = extract_file
 ) -> FileReport:
@@ -688,11 +733,16 @@ def ingest_file(
     if sha is not None:
         with archive.session() as session:
             known = session.execute(
-                select(StoredFile.id, StoredFile.status, StoredFile.error).where(StoredFile.sha256 == sha)
+                select(StoredFile.id, StoredFile.status, StoredFile.error, StoredFile.store_path).where(
+                    StoredFile.sha256 == sha
+                )
             ).one_or_none()
         if known is not None and known.status != "failed":
             status: FileStatus = "duplicate" if known.status == "stored" else "quarantined"
-            return FileReport(str(path), status, sha, known.id, error=known.error)
+            report = FileReport(str(path), status, sha, known.id, error=known.error)
+            if known.store_path is None:  # its original was lost (gongwen fsck --fix): this copy restores it
+                report.restored = restore_original(archive, known.id, path, sha)
+            return report
     result = extract(path)
     if result.sha256 is None and sha is not None:
         result.sha256 = sha
