@@ -29,7 +29,8 @@ def _collides(w: Word, row: list[Word]) -> bool:
     """`w` is printed over a word of the row: a stamp over body text, never one line of text."""
     for other in row:
         overlap = min(w.x1, other.x1) - max(w.x0, other.x0)
-        if overlap > 0.5 * min(w.x1 - w.x0, other.x1 - other.x0, max(w.size, other.size)):
+        # half the narrower word: OCR boxes of one line may overlap by their padding, no more
+        if overlap > 0.5 * min(w.x1 - w.x0, other.x1 - other.x0):
             return True
     return False
 
