@@ -114,16 +114,11 @@ _LABEL_FORM = str.maketrans(
     "别说发号办话传电邮联络开时间点备注编制机关单检录处级经员务计长绝对极",
     "別說發號辦話傳電郵聯絡開時間點備註編製機關單檢錄處級經員務計長絕對極",
 )
-_LEADING_NOISE = re.compile(r"^[\s.·•,，、'\"`*\-–_|｜]+")
 
 
 def label_form(text: str) -> str:
-    """Text as label matching sees it: OCR's leading specks dropped, Simplified label characters mapped."""
+    """Text as label matching sees it: Simplified label characters mapped (specks: extractors.labels)."""
     return text.translate(_LABEL_FORM)
-
-
-def strip_leading_noise(text: str) -> str:
-    return _LEADING_NOISE.sub("", text)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ ALL_TABLES: list[Table] = [g.HEADER_RES, g.CONTACT_RES, g.BODY_RES, g.MEETING_RE
 _SPECK = r"[\s.·•‧・,，。:：;；'\"`“”‘’*\-–_|｜~～]"
 # punctuation and specks before a label (`:受文者:`, `‧主旨:`), or one stray digit glued to it (`3附件:`);
 # a digit followed by 、 or . is an item number (`1、附件：`), never a speck
-_NOISE_BEFORE = re.compile(rf"^(?:{_SPECK}{{1,4}}|[0-9０-９]{_SPECK}{{0,2}}(?=[\u4e00-\u9fff]))")
+_NOISE_BEFORE = re.compile(rf"^(?:(?:{_SPECK}|、){{1,4}}|[0-9０-９]{_SPECK}{{0,2}}(?=[\u4e00-\u9fff]))")
 # one Han character glued before a label (`由主旨:`, `農。連別:`): only before labels that do not
 # occur in running text after a word (附件, 說明 do: `檢送附件：`, `如說明：`)
 _HAN_SPECK = re.compile(rf"^[\u4e00-\u9fff]{_SPECK}{{0,2}}")

@@ -247,8 +247,9 @@ def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float)
         text_lines = as_letter_lines([ln for ln in lines if id(ln) not in stamps], page_width)
     text_lines = split_run_in_blocks(rejoin_split_pieces(text_lines))
     sender, doc_type, title_conf = find_title(text_lines)
-    header = find_header_line(text_lines)
-    if header is not None and sender is None:
+    # a letter with a title line has its header there: a line that reads like a one-line header is its text
+    header = find_header_line(text_lines) if sender is None else None
+    if header is not None:
         sender, doc_type, title_conf = header.sender, header.doc_type, 0.85
     header_lines = {id(ln) for ln in header.lines} if header else set()
     is_meeting = doc_type is not None and "通知單" in doc_type

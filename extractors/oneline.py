@@ -24,7 +24,7 @@ _PRINTED_PARTS = re.compile(rf"^(?P<sender>.{{2,40}}?){_QUOTE}(?P<type>{_TYPES})
 # a 字號 that find_doc_numbers does not take: a year prefix, a serial range (`(110)高市醫會總字第281.-300.號`)
 _LOOSE_NUMBER = re.compile(r"^(?:[(（]\d{2,3}[)）])?[\u4e00-\u9fff]{1,12}字第[0-9A-Za-z.\-－~～、]+號$")
 _QUOTED = re.compile(rf"^(?:依據|依|據)(?P<body>.{{4,80}}?號)(?P<type>{_TYPES})[:：]?$")
-_NOT_SENDER = re.compile(r"[，。、：:；;]")
+_NOT_SENDER = re.compile(r"[，。、：:；;]|^[^\u4e00-\u9fff]")  # a sender starts with a Han character
 
 
 def is_loose_number(text: str) -> bool:

@@ -49,7 +49,10 @@ def is_letter_start(page: Page, continuing: set[str] | None = None) -> bool:
     if labels & _LETTER_KEYS:
         return True
     text_lines = split_noise(page.lines).text_lines
-    if find_header_line(text_lines) is not None or is_di_table(text_lines):
+    if is_di_table(text_lines):
+        return True
+    # within an open letter such a line is the letter's text (a 說明 citing `內政部函 90.09.20.…號`)
+    if continuing is None and find_header_line(text_lines) is not None:
         return True
     body = labels & _BODY_START_KEYS
     if body and (continuing is None or "subject" in body & continuing):
