@@ -393,14 +393,14 @@ def _fts(table: str, match: str, name: str, probe: bool) -> ColumnElement[bool]:
     return DocumentRow.id.in_(select(index.c.rowid).where(where))
 
 
-def _pg_grams(form: str, name: str) -> ColumnElement[bool]:
-    """PostgreSQL: documents holding every bigram of `form`, by the GIN index on document_grams."""
-    holding: Select[Any] = (
-        select(literal_column("document_id", Integer))
-        .select_from(text("document_grams"))
-        .where(text(f"grams @> CAST(:{name} AS text[])").bindparams(**{name: bigrams([form])}))
-    )
-    return DocumentRow.id.in_(holding)
+def _pg_grams(form: str, name: str, probe: bool = False) -> ColumnElement[bool]:
+    """PostgreSQL: documents holding every bigram of `form`, by the GIN index on document_grams
+    (with `probe`, each document's row looked up by its key, for a walk in date order)."""
+    grams = sa_table("document_grams", column("document_id", Integer))
+    holds = text(f"grams @> CAST(:{name} AS text[])").bindparams(**{name: bigrams([form])})
+    if probe:
+        return select(grams.c.document_id).where(grams.c.document_id == DocumentRow.id, holds).exists()
+    return DocumentRow.id.in_(select(grams.c.document_id).where(holds))
 
 
 def _phrases(forms: Iterable[str]) -> str:
@@ -418,9 +418,9 @@ def _term_condition(n: int, term: Term, dialect: str, probe: bool = False) -> Co
     if dialect == "postgresql":
         for k, f in enumerate(term.forms):
             if len(f) == 2 and indexed(f):
-                parts.append(_pg_grams(f, f"g_{n}_{k}"))
+                parts.append(_pg_grams(f, f"g_{n}_{k}", probe))
             elif bigrams([f]):
-                parts.append(and_(_pg_grams(f, f"g_{n}_{k}"), _text_like(_like_any_column(_like(f)))))
+                parts.append(and_(_pg_grams(f, f"g_{n}_{k}", probe), _text_like(_like_any_column(_like(f)))))
             else:
                 parts.append(_text_like(_like_any_column(_like(f))))
         return or_(*parts)
@@ -663,10 +663,10 @@ def rank(
     if not terms:
         return [(i, 0) for i in _newest(session, filtering, limit, dialect)], total
     matching = [_term_condition(n, t, dialect) for n, t in enumerate(terms)]
-    # SQLite: the word conditions probed document by document, for a walk and for the small ranks
-    probing = [_term_condition(n, t, dialect, probe=True) for n, t in enumerate(terms)] if dialect != "postgresql" else []
+    # the word conditions probed document by document, for a walk and for the small ranks
+    probing = [_term_condition(n, t, dialect, probe=True) for n, t in enumerate(terms)]
     walk: tuple[ColumnElement[bool], list[tuple[int, ColumnElement[bool]]]] | None = None
-    if dialect != "postgresql" and total >= DENSE:
+    if total >= DENSE:
         size = session.scalar(select(func.max(DocumentRow.id))) or 0
         window = min(WALK, max(1000, 8 * limit * size // total))
         oldest = session.scalar(
@@ -688,7 +688,7 @@ def rank(
             if need <= 0:
                 break
         taken = [DocumentRow.id.not_in([i for i, _ in found])] if found else []
-        words = probing if probing and score >= _SENDER_WEIGHT else matching  # a small rank drives
+        words = probing if score >= _SENDER_WEIGHT else matching  # a small rank drives
         found += [(i, score) for i in _newest(session, [tier, *words, *filtering, *taken], need, dialect)]
     return found, total
 
@@ -713,6 +713,11 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, l
     dialect = session.get_bind().dialect.name
     if not terms and not filters.any():
         return Results([], 0)
+    if dialect == "postgresql":
+        # the planner does not count the cost of unpacking each document's bigram array (kept
+        # out of line, TOAST) when it filters them one by one: a scan of them all takes seconds
+        # where the GIN index takes milliseconds; the setting ends with the transaction
+        session.execute(text("SET LOCAL enable_seqscan = off"))
     best, total = rank(session, terms, filters, dialect, max(1, limit))
     scores = dict(best)
     rows = {
