@@ -257,3 +257,25 @@ def test_notice_blocks_printed_as_one_paragraph_each(tmp_path: Path) -> None:
     ]
     assert doc.notices[1].explanation is not None and doc.notices[1].explanation[0].text == "延期日期另行通知。"
     assert doc.deadline == "2023-03-10"
+
+
+def test_a_cited_header_inside_a_letter_is_its_text(tmp_path: Path) -> None:
+    # a line that reads like a one-line header, on the second page of a letter with a title: the letter's text
+    docs = _render(tmp_path, "cited", "\n".join([
+        "@doc letter",
+        "@title 某某市政府 函",
+        "受文者：某某公會",
+        "發文日期：中華民國112年5月1日",
+        "發文字號：某府工字第1120001111號",
+        "主旨：檢送騎樓認定之解釋1份，請查照。",
+        "說明：",
+        "一、本案參照下列解釋辦理：",
+        "@pagebreak",
+        "內政部函 90.09.20.台內營字第9085460號",
+        "正本：某某公會",
+    ]))
+    assert [(d.kind, d.pages) for d in docs] == [("letter", [1, 2])]
+    doc = docs[0]
+    assert (doc.sender, doc.doc_number, doc.issue_date) == ("某某市政府", "某府工字第1120001111號", "2023-05-01")
+    assert doc.explanation is not None and doc.explanation[0].text.replace(" ", "").endswith("內政部函90.09.20.台內營字第9085460號")
+    assert doc.references == ["台內營字第9085460號"]
