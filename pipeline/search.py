@@ -80,6 +80,8 @@ _NUMBER_WEIGHT, _SENDER_WEIGHT, _SUBJECT_WEIGHT, _PARTIES_WEIGHT = 16, 8, 4, 2
 # at most WALK of them
 DENSE = 5000
 WALK = 3000
+# filters that keep fewer documents than this drive the search (see `_narrow`)
+NARROW = 3000
 _SNIPPET_BEFORE, _SNIPPET_AFTER = 24, 56
 # printed columns behind `document_text.meta` (see `search_text`), for snippets
 _META_COLUMNS = (
@@ -628,13 +630,23 @@ def _gram_match(term: Term) -> str | None:
     return " OR ".join(alternatives)
 
 
-def count(session: Session, terms: Sequence[Term], filters: SearchFilters, dialect: str) -> int:
-    """How many documents hold every term and pass `filters`."""
+def _narrow(session: Session, terms: Sequence[Term], filters: SearchFilters, dialect: str) -> bool:
+    """Whether the filters keep few documents (`NARROW`): they drive, and each one is probed for the words."""
+    if not terms or not filters.any():
+        return False
+    conditions = _filter_conditions(filters, dialect)
+    kept = session.scalar(select(func.count()).select_from(select(DocumentRow.id).where(*conditions).limit(NARROW).subquery()))
+    return (kept or 0) < NARROW
+
+
+def count(session: Session, terms: Sequence[Term], filters: SearchFilters, dialect: str, narrow: bool = False) -> int:
+    """How many documents hold every term and pass `filters` (`narrow`: see `_narrow`)."""
     if dialect != "postgresql" and terms and not filters.any():
         fast = _fts_count(session, terms)
         if fast is not None:
             return fast
-    conditions = [_term_condition(n, t, dialect) for n, t in enumerate(terms)] + _filter_conditions(filters, dialect)
+    words = [_term_condition(n, t, dialect, probe=narrow) for n, t in enumerate(terms)]
+    conditions = words + _filter_conditions(filters, dialect)
     return session.scalar(select(func.count()).select_from(DocumentRow).where(and_(*conditions))) or 0
 
 
@@ -650,23 +662,27 @@ def rank(
     """The best `limit` documents holding every term and passing `filters` as (id, score), and how many match.
 
     Every match is ranked (`_tiers`), the newest by issue date first within a rank: each rank
-    is asked in turn for its newest documents until `limit` are found. SQLite cannot tell its
-    planner how many documents an FTS5 index returns, so the plan is chosen here: when many
-    match (`DENSE`), the newest documents are walked in date order, each probed in the
-    indexes, and a rank found among the newest `WALK` ends there; otherwise, or when the
-    walk ends short, the rank's sets are read whole and sorted.
+    is asked in turn for its newest documents until `limit` are found. Neither database can
+    tell how many documents hold a substring (SQLite's planner knows nothing of FTS5 sets,
+    PostgreSQL's nothing of the bigram arrays), so the plan is chosen here from the count:
+    filters that keep few documents (`NARROW`) drive, each document probed for the words;
+    when many match (`DENSE`), the newest documents are walked in date order, each probed,
+    and a rank found among the newest `WALK` ends there; otherwise, or when the walk ends
+    short, the rank's sets are read whole and sorted.
     """
-    total = count(session, terms, filters, dialect)
+    narrow = _narrow(session, terms, filters, dialect)
+    total = count(session, terms, filters, dialect, narrow)
     if total == 0:
         return [], 0
     filtering = _filter_conditions(filters, dialect)
     if not terms:
         return [(i, 0) for i in _newest(session, filtering, limit, dialect)], total
-    matching = [_term_condition(n, t, dialect) for n, t in enumerate(terms)]
-    # the word conditions probed document by document, for a walk and for the small ranks
+    # the word conditions probed document by document, for a walk, for the small ranks and
+    # when the filters keep few documents
     probing = [_term_condition(n, t, dialect, probe=True) for n, t in enumerate(terms)]
+    matching = probing if narrow else [_term_condition(n, t, dialect) for n, t in enumerate(terms)]
     walk: tuple[ColumnElement[bool], list[tuple[int, ColumnElement[bool]]]] | None = None
-    if total >= DENSE:
+    if total >= DENSE and not narrow:
         size = session.scalar(select(func.max(DocumentRow.id))) or 0
         window = min(WALK, max(1000, 8 * limit * size // total))
         oldest = session.scalar(

@@ -249,8 +249,9 @@ def test_other_documents_are_found_by_their_text(filled: Archive) -> None:
 def test_the_plans_of_a_large_archive_give_the_same_results(
     filled: Archive, monkeypatch: pytest.MonkeyPatch, walk: int
 ) -> None:
-    """SQLite walks the newest documents and probes the indexes when many match (`DENSE`), for at
-    most `WALK` of them, then reads the ranks' sets whole: tiny thresholds take every path here."""
+    """The newest documents are walked and probed when many match (`DENSE`), at most `WALK` of them,
+    then the ranks' sets are read whole; filters that keep few documents (`NARROW`: all of them
+    here) drive instead: tiny and huge thresholds take every path on this small archive."""
     import pipeline.search as search_module
 
     cases: list[tuple[str, dict[str, object]]] = [
@@ -273,4 +274,5 @@ def test_the_plans_of_a_large_archive_give_the_same_results(
     assert all(expected[:4]) and not expected[7]
     monkeypatch.setattr(search_module, "DENSE", 1)
     monkeypatch.setattr(search_module, "WALK", walk)
+    monkeypatch.setattr(search_module, "NARROW", 1)  # filters never drive
     assert ranked() == expected
