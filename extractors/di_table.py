@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from statistics import median
 
 from extractors.numbering import join_text
 from schemas.page import Line, Word
@@ -19,9 +20,10 @@ ELEMENTS = (
     "發文機關", "函類別", "地址", "聯絡方式", "受文者", "發文日期", "發文字號", "速別",
     "密等及解密條件或保密期限", "附件", "主旨", "段落", "條列", "正本", "副本", "署名",
 )
-SUB_LABELS = ("全銜", "機關代碼", "代碼", "交換表", "年", "月", "日", "字", "年度", "流水號", "支號", "文字", "段名", "序號", "密等", "解密條件或保密期限")
+SUB_LABELS = ("文號", "全銜", "機關代碼", "代碼", "交換表", "年", "月", "日", "字", "年度", "流水號", "支號", "文字", "段名", "序號", "密等", "解密條件或保密期限")
 _MARKERS = frozenset((*ELEMENTS[:8], "流水號", "機關代碼", "全銜", "段落", "條列"))
 _MIN_MARKERS = 5
+_WRAP_LEAD = 1.75  # of the text size: a line wrapped in its cell is closer than the next ruled row
 _ROW_TOLERANCE = 0.45  # of the text size: OCR puts a row's cells a few points apart
 
 Values = dict[tuple[str, str], str]
@@ -42,6 +44,8 @@ def _cells(lines: list[Line]) -> list[list[tuple[float, str]]]:
         else:
             rows.append([line])
     out: list[list[tuple[float, str]]] = []
+    lead = _WRAP_LEAD * median(ln.size for ln in lines) if lines else 0.0
+    previous: list[Line] = []
     for row in rows:
         cells: list[tuple[float, str]] = []
         for line in sorted(row, key=lambda ln: ln.x0):
@@ -50,8 +54,23 @@ def _cells(lines: list[Line]) -> list[list[tuple[float, str]]]:
                 cells.extend((line.x0 + i * 0.01, p) for i, p in enumerate(parts))
             else:
                 cells.append((line.x0, line.text.strip()))
+        if out and previous and _wraps(previous, row, lead):
+            # text wrapped inside the cells of the row above (`發文字` / `號`): each piece joins its cell
+            for x, text in cells:
+                i = min(range(len(out[-1])), key=lambda k: abs(out[-1][k][0] - x))
+                out[-1][i] = (out[-1][i][0], join_text(out[-1][i][1], text))
+            previous = row
+            continue
         out.append(cells)
+        previous = row
     return out
+
+
+def _wraps(above: list[Line], row: list[Line], lead: float) -> bool:
+    """A row that continues the cells above it: closer than a ruled row, every piece under a cell."""
+    close = min(ln.top for ln in row) - min(ln.top for ln in above) < lead
+    starts = [ln.x0 for ln in above]
+    return close and all(any(abs(ln.x0 - x) <= 2.0 for x in starts) for ln in row)
 
 
 def is_di_table(lines: list[Line]) -> bool:
@@ -60,9 +79,10 @@ def is_di_table(lines: list[Line]) -> bool:
 
 
 def read_values(lines: list[Line]) -> tuple[Values, list[tuple[str, str]]]:
-    """(values by (element, sub-label), the 條列 items as (number, text) in order)."""
+    """(values by (element, sub-label), the body in order: ("", 段名) for each 段落, (序號, 文字) for each 條列)."""
     values: Values = defaultdict(str)
     items: list[tuple[str, str]] = []
+    in_paragraph = 0  # 條列 rows since the last 段落
     last: tuple[str, str] | None = None
     for row in _cells(lines):
         first = row[0][1]
@@ -70,13 +90,13 @@ def read_values(lines: list[Line]) -> tuple[Values, list[tuple[str, str]]]:
             if last is not None:  # a value wrapped inside its cell
                 for _, text in row:
                     values[last] = join_text(values[last], text)
-                if last[0] == "條列" and items:
+                if last in (("條列", "文字"), ("段落", "文字")) and items:
                     items[-1] = (items[-1][0], values[last])
             continue
         element, sub = first, ""
-        if element == "條列":
-            values[("條列", "文字")] = ""
-            values[("條列", "序號")] = ""
+        if element in ("條列", "段落"):
+            for key in (("條列", "文字"), ("條列", "序號"), ("段落", "段名"), ("段落", "文字")):
+                values[key] = ""
         for _, text in row[1:]:
             if text in SUB_LABELS:
                 sub = text
@@ -89,9 +109,16 @@ def read_values(lines: list[Line]) -> tuple[Values, list[tuple[str, str]]]:
             else:
                 values[key] = join_text(values[key], text)
             last = key
+        if element == "段落":
+            name = values[("段落", "段名")] or "說明："
+            items.append(("", name if name.endswith(("：", ":")) else name + "："))
+            in_paragraph = 0
+            if values[("段落", "文字")]:  # a paragraph without numbered items
+                items.append(("", values[("段落", "文字")]))
         if element == "條列":
             # a 序號 cell lost (OCR drops a lone `一、`): the items are in order, so their place numbers them
-            number = values[("條列", "序號")] or _numeral(len(items) + 1) + "、"
+            in_paragraph += 1
+            number = values[("條列", "序號")] or _numeral(in_paragraph) + "、"
             items.append((number, values[("條列", "文字")]))
     return values, items
 
@@ -115,8 +142,11 @@ def _doc_number(values: Values) -> str | None:
     zi = re.sub(r"\s+", "", values.get(("發文字號", "字"), "")).removesuffix("字")
     serial = re.sub(r"\s+", "", values.get(("發文字號", "流水號"), ""))
     branch = re.sub(r"\s+", "", values.get(("發文字號", "支號"), ""))
+    year = re.sub(r"\s+", "", values.get(("發文字號", "年度"), ""))
     if not zi or not serial:
         return None
+    if year and not (len(serial) >= 9 and serial.startswith(year)):
+        serial = year + serial  # the printed number is 年度 + 流水號 (+ 支號): 衛部醫字第1131660001號
     return f"{zi}字第{serial}{branch}號"
 
 
@@ -151,9 +181,9 @@ def as_letter_lines(lines: list[Line], page_width: float) -> list[Line]:
         ("主旨", get("主旨", "文字")),
     ]
     out.extend((72.0, size, f"{label}：{value}") for label, value in fields)
-    if items or get("段落", "段名"):
-        out.append((72.0, size, get("段落", "段名") or "說明："))
-        out.extend((86.0, size, f"{number}{text}") for number, text in items)
+    if items and items[0][0]:
+        out.append((72.0, size, "說明："))  # items without a 段落 row
+    out.extend((86.0 if number else 72.0, size, f"{number}{text}") for number, text in items)
     for label in ("正本", "副本"):
         if value := get(label, "全銜"):
             out.append((72.0, size, f"{label}：{value}"))

@@ -279,3 +279,31 @@ def test_a_cited_header_inside_a_letter_is_its_text(tmp_path: Path) -> None:
     assert (doc.sender, doc.doc_number, doc.issue_date) == ("某某市政府", "某府工字第1120001111號", "2023-05-01")
     assert doc.explanation is not None and doc.explanation[0].text.replace(" ", "").endswith("內政部函90.09.20.台內營字第9085460號")
     assert doc.references == ["台內營字第9085460號"]
+
+
+def test_electronic_letter_print_out_with_two_paragraphs(tmp_path: Path) -> None:
+    docs = _render(tmp_path, "di", "\n".join([
+        "@doc letter",
+        "@row 發文機關 | 全銜 | 臺北市政府衛生局",
+        "@row 函類別 | 代碼 | 書函",
+        "@row 受文者 | 全銜 | 臺北市醫師公會",
+        "@row 發文日期 | 年 | 113 | 月 | 5 | 日 | 2",
+        "@row 發文字號 | 字 | 北市衛醫 | 文號 | 年度 | 113 | 流水號 | 3012345 | 支號 |",
+        "@row 速別 | 代碼 | 速件",
+        "@row 主旨 | 文字 | 請轉知所屬會員配合辦理，請查照。",
+        "@row 段落 | 段名 | 說明： | 文字 | 依據衛生福利部113年4月20日衛部醫字第1131660001號函辦理。",
+        "@row 段落 | 段名 | 辦法：",
+        "@row 條列 | 序號 | 一、 | 文字 | 請於113年5月31日前回復。",
+        "@row 條列 | 序號 | 二、 | 文字 | 逾期不予受理。",
+        "@row 正本 | 全銜 | 臺北市醫師公會",
+    ]))
+    assert [d.kind for d in docs] == ["letter"]
+    doc = docs[0]
+    assert (doc.sender, doc.doc_type, doc.issue_date) == ("臺北市政府衛生局", "書函", "2024-05-02")
+    assert doc.doc_number == "北市衛醫字第1133012345號"  # 年度 + 流水號
+    assert doc.speed == "速件"
+    assert doc.explanation is not None and [i.text for i in doc.explanation] == [
+        "依據衛生福利部113年4月20日衛部醫字第1131660001號函辦理。"
+    ]
+    assert doc.measures is not None and [i.label for i in doc.measures] == ["一", "二"]
+    assert doc.references == ["衛部醫字第1131660001號"] and doc.deadline == "2024-05-31"
