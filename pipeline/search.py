@@ -479,9 +479,10 @@ def _tiers(terms: Sequence[Term], dialect: str, probe: bool) -> list[tuple[int, 
     subject; every word in the subject or the parties; anywhere.
     """
     tiers: list[tuple[int, ColumnElement[bool]]] = []
-    numbers = [t.number.upper() for t in terms if t.number]
+    # a 字號's letters as printed (1120100216A), or typed in either case: the index answers
+    numbers = sorted({v for t in terms if t.number for v in (t.number, t.number.upper(), t.number.lower())})
     if numbers:
-        tiers.append((_NUMBER_WEIGHT, func.upper(DocumentRow.doc_number_key).in_(numbers)))
+        tiers.append((_NUMBER_WEIGHT, DocumentRow.doc_number_key.in_(numbers)))
     named = [t for t in terms if t.number is None]
     if named:
         tiers.append((_SENDER_WEIGHT, or_(*(_sent_by(t) for t in named))))
