@@ -110,9 +110,10 @@ COLON = "[:：]"
 # Simplified form (速别, 说明). For *finding labels* only, such characters are read as the
 # Traditional ones; the printed text is never rewritten. One character to one character,
 # so offsets stay valid.
+# The same for characters OCR confuses with a label's (`辨法：` for 辦法).
 _LABEL_FORM = str.maketrans(
-    "别说发号办话传电邮联络开时间点备注编制机关单检录处级经员务计长绝对极",
-    "別說發號辦話傳電郵聯絡開時間點備註編製機關單檢錄處級經員務計長絕對極",
+    "别说发号办话传电邮联络开时间点备注编制机关单检录处级经员务计长绝对极辨",
+    "別說發號辦話傳電郵聯絡開時間點備註編製機關單檢錄處級經員務計長絕對極辦",
 )
 
 

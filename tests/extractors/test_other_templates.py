@@ -307,3 +307,7 @@ def test_electronic_letter_print_out_with_two_paragraphs(tmp_path: Path) -> None
     ]
     assert doc.measures is not None and [i.label for i in doc.measures] == ["一", "二"]
     assert doc.references == ["衛部醫字第1131660001號"] and doc.deadline == "2024-05-31"
+
+
+def test_a_label_character_ocr_confuses_is_read_as_the_label() -> None:
+    assert match_label("辨法：", [g.BODY_RES]) == ("measures", "")
