@@ -352,6 +352,20 @@ def _cap_by_reading(conf: dict[str, float], reader: _Reader, stamp_lines: list[L
 _SIGNATURE_TITLE = re.compile(r"^(?:代理)?[\u4e00-\u9fff]{0,4}(?:長|主任委員|主委)(?![\u4e00-\u9fff]{9})")
 
 
+def _at_list_indent(line: Line, reader: _Reader, body_size: float) -> bool:
+    """The line starts where the wrapped lines of the open 正本/副本 list start (after `正本：`)."""
+    if reader.signature or reader.current_left not in ("cc_main", "cc_copy"):
+        return False
+    objs = reader.sections[reader.current_left].line_objs
+    if not objs:
+        return False
+    first = objs[0]
+    label = re.match(r"^\s*\S{1,4}?[:：]", first.text)
+    per_char = (first.x1 - first.x0) / max(len(first.text), 1)
+    starts = [ln.x0 for ln in objs[1:]] + ([first.x0 + per_char * label.end()] if label else [])
+    return any(abs(line.x0 - x) < 0.8 * body_size for x in starts)
+
+
 def _is_signature(line: Line, reader: _Reader, body_size: float, page_width: float) -> bool:
     """The 署名: larger than the body, or set to the right, short, without a label."""
     text = line.text.strip()
@@ -364,7 +378,8 @@ def _is_signature(line: Line, reader: _Reader, body_size: float, page_width: flo
     to_right = line.x0 > 0.33 * page_width
     if reader.signature or reader.cc_seen:
         # after 正本/副本 a list's wrapped line sits at the hanging indent, a signature to the right
-        return bigger or to_right
+        # (a bigger line at the indent is the list going on: OCR boxes it taller beside a stamp)
+        return (bigger and not _at_list_indent(line, reader, body_size)) or to_right
     # a notice without 正本/副本: a signature at the body's size is told by its title (理事長, 局長)
     return (bigger or _SIGNATURE_TITLE.match(compact) is not None) and to_right
 
