@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import calendar
 import datetime
-import importlib.util
 import json
 import re
 import sys
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Annotated, Any
 
 import typer
@@ -27,7 +24,7 @@ from pipeline.extract import expand_paths
 from pipeline.routing.queue import RouteSummary
 from pipeline.search import Hit, SearchFilters, search
 from pipeline.show import DocumentView, find_documents, show
-from pipeline.store import FileReport, IngestSummary, ingest_file
+from pipeline.store import FileReport, IngestSummary
 
 KINDS = ("letter", "form", "other")
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,38 +35,13 @@ def _print_json(payload: Any) -> None:
     sys.stdout.write("\n")
 
 
-def _flows_module() -> ModuleType | None:
-    """flows.py (the Prefect flows) lives beside the packages, not inside one."""
-    try:
-        import flows
+def _run_ingest(paths: list[Path], ocr: bool = True) -> tuple[list[FileReport], Any]:
+    """The Prefect flow `ingest-letters` (pipeline/flows.py): reports, and the routing summary or None."""
+    from pipeline.flows import ingest_flow, stop_on_sigterm
 
-        return flows
-    except ModuleNotFoundError as exc:
-        if exc.name != "flows":
-            raise
-    path = ROOT / "flows.py"
-    if not path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location("flows", path)
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["flows"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _run_ingest(paths: list[Path]) -> tuple[list[FileReport], Any]:
-    """The Prefect flow of flows.py (reports, and the routing summary or None); without Prefect if it is not there."""
-    flows = _flows_module()
-    if flows is not None:
-        run: Callable[[list[str]], Any] = flows.ingest_flow
-        flows.stop_on_sigterm()  # cron and systemd stop with SIGTERM: the same as Ctrl-C
-        result = run([str(p) for p in paths])
-        return result.reports, result.routing
-    typer.echo("flows.py not found: ingesting without Prefect (and without routing: run gongwen route)", err=True)
-    archive = open_archive()
-    return [ingest_file(archive, p) for p in expand_paths(paths)], None
+    stop_on_sigterm()  # cron and systemd stop with SIGTERM: the same as Ctrl-C
+    run = ingest_flow([str(p) for p in paths], ocr=ocr)
+    return run.reports, run.routing
 
 
 # a year or a month alone: ROC (112年, 民國112年3月, 112/03) or Gregorian (2023, 2023-03, 2023年3月)
@@ -158,7 +130,16 @@ def _view_lines(view: DocumentView) -> list[str]:
             out.extend(_item_lines(items, 2))
     for c in view.copies:
         received = f"  收文 {c.received.org or ''} {c.received.date or ''} {c.received.number or ''}".rstrip() if c.received else ""
-        out.append(f"  file #{c.file_id} pages {c.pages[0]}-{c.pages[1]}  {c.path}  (store: {c.store_path}){received}")
+        original = c.stored_at or (f"{c.store_path} (in the file store)" if c.store_path else "no original kept")
+        out.append(f"  file #{c.file_id} pages {c.pages[0]}-{c.pages[1]}  {c.path}{received}")
+        out.append(f"    original: {original}")
+    if view.versions:
+        out.append(f"  versions ({len(view.versions)}; shown by default: born-digital over OCR, then the newest):")
+        for v in view.versions:
+            mark = "→" if v.id == view.id else " "
+            source = "born-digital" if v.born_digital else f"read by OCR ({v.text_source})" if v.text_source else "?"
+            shown = "  ← shown for this letter" if v.shown else ""
+            out.append(f"   {mark} #{v.id} {v.issue_date or '?':10} {source}{shown}")
     for title, links in (("cites", view.cites), ("cited by", view.cited_by)):
         for link in links:
             where = f"#{link.id}" if link.id is not None else "(not in the archive)"
@@ -171,6 +152,24 @@ def _view_lines(view: DocumentView) -> list[str]:
     return out
 
 
+def _report_line(r: FileReport) -> str:
+    """One file's line in the ingest summary."""
+    if r.error:
+        return f"{r.path}: {r.status}: {r.error}"
+    if r.status == "duplicate":
+        docs = ", ".join(f"#{i}" for i in r.documents) or "no documents"
+        restored = "; its lost original restored" if r.restored else ""
+        return f"{r.path}: duplicate of {docs} (file #{r.file_id}, already in the archive){restored}"
+    notes = []
+    if r.linked:
+        notes.append(f"{r.linked} linked")
+    if r.versions:
+        notes.append(f"{r.versions} new version{'s' if r.versions != 1 else ''}")
+    ids = ", ".join(f"#{i}" for i in r.documents)
+    extra = f" ({'; '.join(notes)})" if notes else ""
+    return f"{r.path}: {r.status}: {r.letters} letters, {r.forms} forms, {r.other} other{extra} {ids}".rstrip()
+
+
 def _item_lines(items: list[Any], depth: int) -> list[str]:
     out: list[str] = []
     for item in items:
@@ -179,29 +178,77 @@ def _item_lines(items: list[Any], depth: int) -> list[str]:
     return out
 
 
+def _ingest_inbox(inboxes: list[Path], processed: Path | None, quarantine: Path | None, as_json: bool, ocr: bool) -> None:
+    """`gongwen ingest --inbox`: one run of the flow `ingest-inbox`."""
+    missing = [str(p) for p in inboxes if not p.is_dir()]
+    if missing:
+        typer.echo(f"not a folder: {', '.join(missing)} (--inbox takes the folder the scanner writes to)", err=True)
+        raise typer.Exit(2)
+    open_archive().check_writable()
+    from pipeline.flows import inbox_flow, stop_on_sigterm
+
+    stop_on_sigterm()
+    run = inbox_flow([str(p) for p in inboxes], str(processed) if processed else None,
+                     str(quarantine) if quarantine else None, ocr=ocr)
+    if as_json:
+        _print_json(run.to_json())
+    else:
+        if not run.files:
+            typer.echo(f"nothing to do: no new PDF files in {', '.join(map(str, inboxes))}")
+        for f in run.files:
+            where = f" → {f.moved_to}" if f.moved_to else " (left in the inbox: tried again next run)"
+            typer.echo(_report_line(f.report) + where)
+        typer.echo(run.summary.line())
+        typer.echo(f"{run.pages} pages in {run.seconds:.1f} s ({run.pages_per_second():.2f} pages/s); "
+                   f"{len(run.quarantined())} quarantined")
+        typer.echo(RouteSummary.short_line(run.routing))
+    if any(f.moved_to is None or f.quarantined for f in run.files):
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add `ingest`, `search` and `show` to the `gongwen` command."""
 
     @app.command()
     def ingest(
-        paths: Annotated[list[Path], typer.Argument(help="PDF files or folders of PDFs")],
+        paths: Annotated[list[Path] | None, typer.Argument(help="PDF files or folders of PDFs (never moved)")] = None,
+        inbox: Annotated[
+            list[Path] | None,
+            typer.Option("--inbox", help="an inbox folder: new files are stored, then moved to processed/DAY/ "
+                                         "or quarantine/ (repeat for several inboxes)"),
+        ] = None,
+        processed: Annotated[Path | None, typer.Option(help="with --inbox: where done files go (default INBOX/processed)")] = None,
+        quarantine: Annotated[Path | None, typer.Option(help="with --inbox: where bad files go (default INBOX/quarantine)")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="one report per file and the summary")] = False,
+        no_ocr: Annotated[
+            bool, typer.Option("--no-ocr", help="read text layers only: scanned files fail (and are tried again later)")
+        ] = False,
     ) -> None:
-        """Extract and store PDFs in the archive ($GONGWEN_DATABASE_URL, default data/gongwen.sqlite)."""
-        if not expand_paths(paths):
-            typer.echo("no PDF files given", err=True)
+        """Extract, store and route PDFs ($GONGWEN_DATABASE_URL, default data/gongwen.sqlite); --inbox: the mail room's run."""
+        paths = paths or []
+        if inbox:
+            if paths:
+                typer.echo("give PATHs or --inbox, not both (PATHs are never moved; inbox files are)", err=True)
+                raise typer.Exit(2)
+            _ingest_inbox(inbox, processed, quarantine, as_json, not no_ocr)
+            return
+        if not paths:
+            typer.echo("give PDF files or folders, or --inbox DIR", err=True)
             raise typer.Exit(2)
+        if not expand_paths(paths):  # folders without PDFs: an empty inbox is no error
+            typer.echo(f"nothing to do: no PDF files in {', '.join(str(p) for p in paths)}", err=True)
+            if as_json:
+                _print_json({"files": [], "summary": IngestSummary().to_json(), "routing": None})
+            return
         open_archive().check_writable()  # a read-only or unreachable archive: one line, before any file
-        reports, routing = _run_ingest(paths)
+        reports, routing = _run_ingest(paths, ocr=not no_ocr)
         summary = IngestSummary.of(reports)
         if as_json:
             routed = None if routing is None else {k: v for k, v in routing.to_json().items() if k != "decisions"}
             _print_json({"files": [r.to_json() for r in reports], "summary": summary.to_json(), "routing": routed})
         else:
             for r in reports:
-                detail = f": {r.error}" if r.error else f": {r.letters} letters, {r.forms} forms, {r.other} other"
-                linked = f" ({r.linked} linked)" if r.linked else ""
-                typer.echo(f"{r.path}: {r.status}{detail}{linked}")
+                typer.echo(_report_line(r))
             typer.echo(summary.line())
             typer.echo(RouteSummary.short_line(routing))
         if summary.failed or summary.quarantined:
@@ -287,7 +334,7 @@ def register(app: typer.Typer) -> None:
         """One document: its fields, pages, files, the letters it cites and that cite it."""
         archive = open_archive(create=False)
         with archive.session() as session:
-            views = [v for i in find_documents(session, ref) if (v := show(session, i)) is not None]
+            views = [v for i in find_documents(session, ref) if (v := show(session, i, archive.files)) is not None]
         if not views:
             typer.echo(f"not in the archive: {ref}", err=True)
             raise typer.Exit(1)

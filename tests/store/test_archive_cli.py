@@ -15,13 +15,12 @@ from typer.testing import CliRunner
 # INFO lines would go to a stream CliRunner has closed by the time the temporary server
 # stops (at exit). PREFECT_HOME stays the user's: a fresh one costs ~12 s of migrations.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+import pipeline.flows  # noqa: F401  (Prefect settings read at import: after the environment above)
 from pipeline.cli import app
-from pipeline.cli_archive import _flows_module
 from pipeline.db import Archive, close_archives
 from pipeline.store import ingest_file
 from schemas.letter import FileResult
 
-_flows_module()
 Extract = Callable[[Path], FileResult]
 runner = CliRunner()
 
@@ -41,12 +40,13 @@ def test_ingest_runs_the_prefect_flow(
     """One flow run per backend (each costs seconds): two small PDFs and a bad file."""
     files = [samples_dir / "seed_003.pdf", samples_dir / "own_05.pdf", bad_files["not_pdf"]]
     result = runner.invoke(app, ["ingest", *map(str, files), "--json"])
-    assert result.exit_code == 1, result.output  # one input failed, the others are stored
+    assert result.exit_code == 1 and result.stdout, result.output  # one input failed, the others are stored
     payload = json.loads(result.stdout)
     assert [f["status"] for f in payload["files"]] == ["stored", "stored", "quarantined"]
+    assert [f["file"] for f in payload["files"]] == [str(f) for f in files]  # `file`, as in gongwen extract --json
     assert payload["summary"] == {
         "files": 3, "stored": 2, "duplicate": 0, "failed": 0, "quarantined": 1,
-        "letters": 3, "forms": 0, "other": 0, "linked": 0,
+        "letters": 3, "forms": 0, "other": 0, "linked": 0, "versions": 0,
     }
     # the flow routed what it stored: seed_003's ministry reply to the 22 county physicians'
     # associations; own_05 (內政部 to a county government) matches no rule: triage
@@ -56,10 +56,38 @@ def test_ingest_runs_the_prefect_flow(
     shown = runner.invoke(app, ["show", "衛部資字第1112660027號", "--json"])
     assert shown.exit_code == 0 and json.loads(shown.stdout)["cited_by"][0]["doc_number"] == "全醫聯字第1110000119號"
 
+    # again, with a scanned PDF and --no-ocr: duplicates say what they duplicate; the scan is not read
+    scan = samples_dir.parent / "scanned" / "own_05.pdf"
+    again = runner.invoke(app, ["ingest", str(files[0]), str(files[1]), str(scan), "--no-ocr"])
+    assert again.exit_code == 1, again.output  # the scan gave no documents without OCR: failed, tried again later
+    lines = again.stdout.splitlines()
+    ids = [d["documents"] for d in payload["files"][:2]]
+    assert lines[0] == f"{files[0]}: duplicate of {', '.join(f'#{i}' for i in ids[0])} (file #{payload['files'][0]['file_id']}, already in the archive)"
+    assert lines[1].startswith(f"{files[1]}: duplicate of #{ids[1][0]} ")
+    assert lines[2].startswith(f"{scan}: failed")
 
-def test_ingest_usage_error_without_pdfs(env: dict[str, str], tmp_path: Path) -> None:
-    (tmp_path / "empty_dir").mkdir()
-    assert runner.invoke(app, ["ingest", str(tmp_path / "empty_dir")]).exit_code == 2
+    text_view = runner.invoke(app, ["show", "衛部資字第1112660027號"])
+    sha = payload["files"][0]["sha256"]
+    original = Path(env["GONGWEN_FILES_DIR"]).absolute() / sha[:2] / f"{sha[2:]}.pdf"
+    assert f"original: {original}" in text_view.stdout and f"  {files[0]}" in text_view.stdout  # absolute paths
+
+
+def test_an_empty_inbox_is_nothing_to_do(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "inbox").mkdir()
+    result = runner.invoke(app, ["ingest", str(tmp_path / "inbox")])
+    assert result.exit_code == 0 and result.output.startswith("nothing to do: no PDF files in")
+    assert not (tmp_path / "files").exists()
+
+
+def test_help_lists_every_command() -> None:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    result = runner.invoke(app, ["--help"])
+    names = list(getattr(group, "commands", {}))
+    assert {"extract", "eval", "ingest", "search", "show", "fsck"} <= set(names)
+    for name in names:
+        assert f"│ {name} " in result.stdout, name
 
 
 def test_search_and_show_commands(
