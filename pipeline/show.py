@@ -4,15 +4,22 @@ The thread is the letter graph around a document: the letters it cites (by 字�
 or not they are in the archive yet), the letters that cite it, and the whole connected
 conversation, oldest first, so an analyst sees a reply, its request and the forwarding
 cover letter together.
+
+A letter can have versions (the same sender and 字號 with other text: a corrected re-issue,
+the born-digital original of a scan read by OCR). Each is kept and searchable; one is
+shown for the letter (`preferred`): born-digital over OCR, then the newer issue date, then
+the later arrival. A 字號 shows each letter's preferred version; an id shows that version.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.search import number_key
@@ -54,6 +61,18 @@ class Copy:
     store_path: str | None
     pages: list[int]
     received: Received | None
+    stored_at: str | None = None  # the original in the file store, an absolute path
+
+
+@dataclass
+class Version:
+    """One version of a letter; `shown` marks the one gongwen shows for it."""
+
+    id: int
+    issue_date: str | None
+    text_source: str | None  # the readers its text came from (ocr:… when read by OCR)
+    born_digital: bool
+    shown: bool = False
 
 
 @dataclass
@@ -64,9 +83,10 @@ class DocumentView:
     cites: list[Link] = field(default_factory=list)
     cited_by: list[Link] = field(default_factory=list)
     thread: list[Link] = field(default_factory=list)
+    versions: list[Version] = field(default_factory=list)  # the letter's versions, oldest first (one: none)
 
     def to_json(self) -> dict[str, Any]:
-        """The §7 document, plus `id`, `files` (the copies), `cites`, `cited_by` and `thread`."""
+        """The §7 document, plus `id`, `files` (the copies), `cites`, `cited_by`, `thread` and `versions`."""
         return {
             "id": self.id,
             **self.document.model_dump(mode="json"),
@@ -74,6 +94,7 @@ class DocumentView:
             "cites": [asdict(link) for link in self.cites],
             "cited_by": [asdict(link) for link in self.cited_by],
             "thread": [asdict(link) for link in self.thread],
+            "versions": [asdict(v) for v in self.versions],
         }
 
 
@@ -88,7 +109,39 @@ def find_documents(session: Session, ref: str) -> list[int]:
     key = number_key(ref)
     if key is None:
         return []
-    return list(session.scalars(select(DocumentRow.id).where(DocumentRow.doc_number_key == key).order_by(DocumentRow.id)))
+    matches = session.scalars(select(DocumentRow.id).where(DocumentRow.doc_number_key == key).order_by(DocumentRow.id))
+    shown: list[int] = []
+    for doc_id in list(matches):  # each letter once, as its preferred version
+        preferred = next((v.id for v in versions(session, doc_id) if v.shown), doc_id)
+        if preferred not in shown:
+            shown.append(preferred)
+    return shown
+
+
+def letter_root(session: Session, doc_id: int) -> int | None:
+    """The letter's first stored row (the one citations resolve to) for any of its versions."""
+    return session.scalar(select(func.coalesce(DocumentRow.version_of, DocumentRow.id)).where(DocumentRow.id == doc_id))
+
+
+def versions(session: Session, doc_id: int) -> list[Version]:
+    """Every version of the letter `doc_id` is a version of, oldest first, the preferred one marked."""
+    root = letter_root(session, doc_id)
+    if root is None:
+        return []
+    rows = session.execute(
+        select(DocumentRow.id, DocumentRow.issue_date, StoredFile.text_source)
+        .join(StoredFile, StoredFile.id == DocumentRow.file_id)
+        .where(or_(DocumentRow.id == root, DocumentRow.version_of == root))
+        .order_by(DocumentRow.id)
+    ).all()
+    out = [
+        Version(i, day.isoformat() if day else None, source, bool(source) and "ocr" not in (source or ""))
+        for i, day, source in rows
+    ]
+    issued = {i: day or datetime.date.min for i, day, _ in rows}
+    best = max(out, key=lambda v: (v.born_digital, issued[v.id], v.id))
+    best.shown = True
+    return out
 
 
 def _trees(rows: list[ItemRow]) -> dict[str, list[Item]]:
@@ -226,12 +279,19 @@ def thread_ids(session: Session, doc_id: int, limit: int = THREAD_LIMIT) -> set[
     return seen
 
 
-def show(session: Session, doc_id: int) -> DocumentView | None:
-    """A document with its copies, what it cites, who cites it and its whole thread."""
+def show(session: Session, doc_id: int, files_root: Path | None = None) -> DocumentView | None:
+    """A document with its copies, what it cites, who cites it, its whole thread and its versions.
+
+    `files_root`: the file store, to give each copy's original as an absolute path.
+    """
     document = load_document(session, doc_id)
     if document is None:
         return None
     view = DocumentView(doc_id, document)
+    all_versions = versions(session, doc_id)
+    if len(all_versions) > 1:
+        view.versions = all_versions
+    letter = letter_root(session, doc_id) or doc_id  # what citations of the letter point at
     copies = session.execute(
         select(Appearance, StoredFile).join(StoredFile, StoredFile.id == Appearance.file_id)
         .where(Appearance.document_id == doc_id).order_by(Appearance.id)
@@ -246,15 +306,16 @@ def show(session: Session, doc_id: int) -> DocumentView | None:
                 stored.id, stored.sha256, stored.path, stored.store_path, [appearance.page_first, appearance.page_last],
                 Received(org=stamp.org, date=stamp.date.isoformat() if stamp.date else None, number=stamp.number)
                 if stamp else None,
+                str((files_root / stored.store_path).absolute()) if files_root and stored.store_path else None,
             )
         )
     cites = list(session.execute(
         select(Citation.doc_number, Citation.cited_id).where(Citation.document_id == doc_id).order_by(Citation.position)
     ))
     citing = list(session.scalars(
-        select(Citation.document_id).where(Citation.cited_id == doc_id).distinct()
+        select(Citation.document_id).where(Citation.cited_id == letter).distinct()
     ))
-    members = thread_ids(session, doc_id)
+    members = thread_ids(session, letter) - {letter} | {doc_id}
     links = _links(session, {i for _, i in cites if i is not None} | set(citing) | members)
     view.cites = [links[i] if i is not None and i in links else Link(number) for number, i in cites]
     view.cited_by = sorted((links[i] for i in citing if i in links), key=_chronological)

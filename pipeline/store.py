@@ -43,9 +43,10 @@ from extractors.orgs import canonical_org, gazetteer
 from pipeline.db import Archive
 from pipeline.extract import extract_file
 from pipeline.reader import sha256_of
-from pipeline.search import match_form, number_key, party_names, search_rows, search_text
+from pipeline.search import SearchText, match_form, number_key, party_names, search_rows, search_text
 from schemas.letter import Document, FileResult, Item
 from schemas.orm import (
+    Appearance,
     Base,
     DocumentRow,
     Organisation,
@@ -72,11 +73,15 @@ class FileReport:
     forms: int = 0
     other: int = 0
     linked: int = 0  # documents of this file already in the archive (another copy of them)
+    versions: int = 0  # letters already in the archive with other text here: stored as a new version
     error: str | None = None
     restored: bool = False  # a duplicate whose lost original this copy put back (see pipeline/fsck.py)
+    documents: list[int] = field(default_factory=list)  # ids of this file's documents, in file order
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The report as JSON; the input is `file`, as in `gongwen extract --json`."""
+        data = asdict(self)
+        return {"file": data.pop("path"), **data}
 
 
 # -- the content-addressed file store ----------------------------------------
@@ -159,6 +164,13 @@ def letter_key(doc: Document) -> str | None:
         return None
     sender = match_form(organisation_of(doc.sender) or doc.sender)
     return f"{sender}|{number}"
+
+
+def text_key(searchable: SearchText) -> str:
+    """A letter's text identity: two copies with the same key are one version (matching forms:
+    spacing, 台/臺 and width do not count). Migration 0004 computes it the same way."""
+    joined = "\x1f".join((searchable.subject, searchable.parties, searchable.meta, searchable.body))
+    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 def _date(value: str | None) -> datetime.date | None:
@@ -324,6 +336,7 @@ class Known:
     numbers: dict[str, int]  # doc_number_key → the first document with that number
     organisations: dict[str, int]  # canonical name → id
     ids: dict[str, Iterator[int]]  # table → fresh ids (reserved for this transaction)
+    versions: dict[str, dict[str, int]] = field(default_factory=dict)  # letter_key → text_key → document id
 
 
 @dataclass
@@ -353,7 +366,8 @@ def plan_file(
     values.update(source_values)
     if seen is None:
         file_id = next(ids["files"])
-        t["files"].append({"id": file_id, "sha256": sha, "path": result.file, "ingested_at": _now(), **values})
+        path = str(Path(result.file).absolute())  # clickable from anywhere (gongwen show)
+        t["files"].append({"id": file_id, "sha256": sha, "path": path, "ingested_at": _now(), **values})
     else:  # a file that failed before, tried again
         file_id = seen[0]
         rows.tables.setdefault("files_update", []).append({"id": file_id, **values})
@@ -364,22 +378,34 @@ def plan_file(
         return report
     _count(report, result.documents)
     gaz = gazetteer()
-    new_docs: list[tuple[int, Document]] = []
+    new_docs: list[tuple[int, Document, dict[str, str | None], SearchText]] = []
     for position, doc in enumerate(result.documents):
         key = letter_key(doc)
-        doc_id = known.letters.get(key) if key else None
-        if doc_id is not None:
+        canonical = {name: organisation_of(name) for _, name in party_names(doc)}
+        searchable = search_text(doc, canonical)
+        tkey = text_key(searchable)
+        root = known.letters.get(key) if key else None
+        versions = known.versions.setdefault(key, {}) if key else {}
+        doc_id = versions.get(tkey) if root is not None else None
+        if doc_id is not None:  # the same letter, the same text: another copy
             report.linked += 1
-        else:
+        else:  # a new letter, or a new version of a stored one (same sender and 字號, other text)
             doc_id = next(ids["documents"])
-            if key:
+            if key and root is None:
                 known.letters[key] = doc_id
-            new_docs.append((doc_id, doc))
-            t["documents"].append({"id": doc_id, **_document_values(doc, file_id, position)})
+            elif root is not None:
+                report.versions += 1
+            versions[tkey] = doc_id
+            new_docs.append((doc_id, doc, canonical, searchable))
+            values = _document_values(doc, file_id, position) | {"text_key": tkey, "version_of": root}
+            if root is not None:
+                values["letter_key"] = None  # the letter's first row keeps it: citations resolve there
+            t["documents"].append({"id": doc_id, **values})
             number = number_key(doc.doc_number)
             if number and number not in known.numbers:
                 known.numbers[number] = doc_id
                 rows.resolves.append({"key": number, "id": doc_id})
+        report.documents.append(doc_id)
         appearance_id = next(ids["appearances"])
         t["appearances"].append(
             {
@@ -402,8 +428,7 @@ def plan_file(
                     "number": doc.received.number,
                 }
             )
-    for doc_id, doc in new_docs:
-        canonical: dict[str, str | None] = {}
+    for doc_id, doc, canonical, searchable in new_docs:
         for section in ("explanation", "measures", "notes"):
             t["items"].extend(_items(doc_id, section, getattr(doc, section) or [], ids["items"]))
         if doc.text:  # an other document's text: one item of its own section (show reads it back)
@@ -412,7 +437,7 @@ def plan_file(
         positions: dict[str, int] = {}
         for role, name in party_names(doc):
             positions[role] = positions.get(role, -1) + 1
-            org = canonical.setdefault(name, organisation_of(name))
+            org = canonical[name]
             org_id = None
             if org is not None:
                 org_id = known.organisations.get(org)
@@ -452,7 +477,7 @@ def plan_file(
         t["field_confidences"].extend(
             {"document_id": doc_id, "field": name, "value": float(value)} for name, value in doc.confidence.items()
         )
-        for table, row in search_rows(doc_id, search_text(doc, canonical), dialect).items():
+        for table, row in search_rows(doc_id, searchable, dialect).items():
             t[table].append(row)
     return report
 
@@ -512,6 +537,15 @@ class _SQLite(_Dialect):
 
         files = lookup("SELECT sha256, id, status, error FROM files WHERE sha256 IN ({})", wanted.shas)
         letters = lookup("SELECT letter_key, id FROM documents WHERE letter_key IN ({})", wanted.letters)
+        versions: dict[str, dict[str, int]] = {}
+        for start in range(0, len(wanted.letters), 500):
+            chunk = wanted.letters[start : start + 500]
+            for key, version_id, tkey in run(
+                "SELECT d.letter_key, v.id, v.text_key FROM documents AS d JOIN documents AS v "
+                f"ON v.id = d.id OR v.version_of = d.id WHERE d.letter_key IN ({', '.join('?' * len(chunk))})",
+                tuple(chunk),
+            ):
+                versions.setdefault(key, {})[tkey or ""] = version_id
         numbers = lookup(
             "SELECT doc_number_key, min(id) FROM documents WHERE doc_number_key IN ({}) GROUP BY doc_number_key",
             wanted.numbers,
@@ -521,7 +555,7 @@ class _SQLite(_Dialect):
         orgs.update(lookup("SELECT name, id FROM organisations WHERE name IN ({})", missing))
         maxima = run("SELECT " + ", ".join(f"(SELECT coalesce(max(id), 0) FROM {t})" for t in ALLOCATED)).one()
         ids: dict[str, Iterator[int]] = {t: itertools.count(m + 1) for t, m in zip(ALLOCATED, maxima, strict=True)}
-        return Known(files, letters, numbers, orgs, ids)
+        return Known(files, letters, numbers, orgs, ids, versions)
 
     def write(self, conn: Connection, rows: Rows) -> None:
         for table in WRITE_ORDER:
@@ -568,7 +602,11 @@ class _PostgreSQL(_Dialect):
                 "(SELECT coalesce(json_object_agg(k, i), '{}') FROM (SELECT doc_number_key AS k, min(id) AS i "
                 " FROM documents WHERE doc_number_key = ANY(CAST(:numbers AS text[])) GROUP BY doc_number_key) AS x), "
                 "(SELECT coalesce(json_object_agg(name, id), '{}') FROM organisations "
-                " WHERE name = ANY(CAST(:orgs AS text[]))), " + sequences
+                " WHERE name = ANY(CAST(:orgs AS text[]))), "
+                "(SELECT coalesce(json_object_agg(k, vs), '{}') FROM (SELECT d.letter_key AS k, "
+                " json_object_agg(coalesce(v.text_key, ''), v.id) AS vs FROM documents AS d JOIN documents AS v "
+                " ON v.id = d.id OR v.version_of = d.id WHERE d.letter_key = ANY(CAST(:letters AS text[])) "
+                " GROUP BY d.letter_key) AS y), " + sequences
             ),
             {
                 "shas": wanted.shas, "letters": wanted.letters, "numbers": wanted.numbers, "orgs": missing,
@@ -576,9 +614,9 @@ class _PostgreSQL(_Dialect):
             },
         ).one()
         orgs = {n: cached_orgs[n] for n in wanted.organisations if n in cached_orgs} | row[3]
-        ids = {t: iter(values) for t, values in zip(ALLOCATED, row[4:], strict=True)}
+        ids = {t: iter(values) for t, values in zip(ALLOCATED, row[5:], strict=True)}
         files = {sha: (v[0], v[1], v[2]) for sha, v in row[0].items()}
-        return Known(files, row[1], row[2], orgs, ids)
+        return Known(files, row[1], row[2], orgs, ids, row[4])
 
     def write(self, conn: Connection, rows: Rows) -> None:
         parts: list[str] = []
@@ -737,9 +775,14 @@ def ingest_file(
                     StoredFile.sha256 == sha
                 )
             ).one_or_none()
+            documents = [] if known is None else list(
+                session.scalars(
+                    select(Appearance.document_id).where(Appearance.file_id == known.id).order_by(Appearance.position)
+                )
+            )
         if known is not None and known.status != "failed":
             status: FileStatus = "duplicate" if known.status == "stored" else "quarantined"
-            report = FileReport(str(path), status, sha, known.id, error=known.error)
+            report = FileReport(str(path), status, sha, known.id, error=known.error, documents=documents)
             if known.store_path is None:  # its original was lost (gongwen fsck --fix): this copy restores it
                 report.restored = restore_original(archive, known.id, path, sha)
             return report
@@ -762,6 +805,7 @@ class IngestSummary:
     forms: int = 0
     other: int = 0
     linked: int = 0
+    versions: int = 0
 
     @classmethod
     def of(cls, reports: Sequence[FileReport]) -> IngestSummary:
@@ -772,13 +816,15 @@ class IngestSummary:
             s.forms += r.forms
             s.other += r.other
             s.linked += r.linked
+            s.versions += r.versions
         return s
 
     def line(self) -> str:
         return (
             f"{self.files} files: {self.stored} new, {self.duplicate} duplicate, {self.failed} failed, "
             f"{self.quarantined} quarantined; {self.letters} letters, {self.forms} forms, {self.other} other "
-            f"({self.linked} already in the archive, linked)"
+            f"({self.linked} already in the archive, linked; {self.versions} new version"
+            f"{'s' if self.versions != 1 else ''} of stored letters)"
         )
 
     def to_json(self) -> dict[str, int]:

@@ -137,6 +137,10 @@ class DocumentRow(Base):
 
     deadline: Mapped[datetime.date | None] = mapped_column(Date)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    # a later version of a letter (same sender and 字號, other text) points at the letter's
+    # first row, the one with letter_key; text_key tells a copy (same text) from a version
+    version_of: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    text_key: Mapped[str | None] = mapped_column(String(64))
 
     file: Mapped[StoredFile] = relationship()
     items: Mapped[list[ItemRow]] = relationship(
