@@ -232,6 +232,7 @@ class Facts:
 Hit = tuple[str, ...]  # reasons, one per leaf that held
 Test = Callable[[Facts], Hit | None]
 Where = tuple[float, int, int]  # (score, start, end) in a field's matching form
+_UNSEEN: Where = (-1.0, -1, -1)
 
 
 def _memoized(cond: Match, where: Callable[[Text], Where | None], hit: Callable[[Text, Where], Hit]) -> Test:
@@ -240,9 +241,8 @@ def _memoized(cond: Match, where: Callable[[Text], Where | None], hit: Callable[
 
     def test(facts: Facts) -> Hit | None:
         memo = facts.memo
-        if key in memo:
-            at = memo[key]
-        else:
+        at = memo.get(key, _UNSEEN)
+        if at is _UNSEEN:
             at = memo[key] = where(facts.get(name))
         return None if at is None else hit(facts.get(name), at)
 
@@ -364,7 +364,18 @@ def _name_where(cond: Match, words: list[str], registry: Registry) -> Callable[[
         strict.discard("")
         wanted.append((canonical, ident, tuple(strict)))
 
+    # letters repeat the same few hundred names: each name field's answer is kept, by the printed names
+    seen: dict[tuple[str, ...], Where | None] = {}
+
     def where(text: Text) -> Where | None:
+        if text.pieces in seen:
+            return seen[text.pieces]
+        if len(seen) >= _RESOLVED_MAX:
+            seen.clear()
+        at = seen[text.pieces] = find(text)
+        return at
+
+    def find(text: Text) -> Where | None:
         pieces = text.parts
         names = text.names(registry)
         first: tuple[int, int] | None = None
