@@ -74,8 +74,9 @@ def _wraps(above: list[Line], row: list[Line], lead: float) -> bool:
 
 
 def is_di_table(lines: list[Line]) -> bool:
-    cells = {text for row in _cells(lines) for _, text in row}
-    return len(cells & _MARKERS) >= _MIN_MARKERS
+    """Element names standing as cells of their own (a printed 函 has them only before a colon)."""
+    words = {word for ln in lines for word in ln.text.split()}
+    return len(words & _MARKERS) >= _MIN_MARKERS
 
 
 def read_values(lines: list[Line]) -> tuple[Values, list[tuple[str, str]]]:

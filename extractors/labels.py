@@ -9,6 +9,7 @@ Each tolerance is tried only when the stricter readings found nothing.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from extractors import glossary as g
 
@@ -72,8 +73,24 @@ def _read(seen: str, tables: list[Table], strong_only: bool) -> tuple[str, int] 
     return hit
 
 
+# every label is followed by a colon (as printed or misread) well within a line's first characters
+_COLON_NEAR_START = re.compile(r"^.{0,40}?[:：;；]", re.S)
+_TABLES: dict[int, Table] = {}
+
+
 def match_label(text: str, tables: list[Table]) -> tuple[str, str] | None:
     """(field key, the text after the label and its colon), or None when the line has no label."""
+    if not _COLON_NEAR_START.match(text):
+        return None
+    for table in tables:
+        _TABLES.setdefault(id(table), table)
+    return _match(text, tuple(id(t) for t in tables))
+
+
+@lru_cache(maxsize=32768)
+def _match(text: str, table_ids: tuple[int, ...]) -> tuple[str, str] | None:
+    """Segmentation and extraction ask about the same lines: each is read once."""
+    tables = [_TABLES[i] for i in table_ids]
     seen = g.label_form(text)
     hit = _read(seen, tables, strong_only=False)
     if hit:
