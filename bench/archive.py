@@ -65,11 +65,11 @@ _PUNCT = re.compile(r"[\s，。、；：「」『』（）()〈〉《》,.;:!?�
 # -- generation --------------------------------------------------------------------
 
 
-def _templates() -> tuple[list[Document], list[Document], list[Document]]:
+def _templates(samples: Path = SAMPLES) -> tuple[list[Document], list[Document], list[Document]]:
     letters: list[Document] = []
     forms: list[Document] = []
     other: list[Document] = []
-    for path in sorted(SAMPLES.glob("*.json")):
+    for path in sorted(samples.glob("*.json")):
         if path.name.endswith(".layout.json"):
             continue
         result = FileResult.model_validate(json.loads(path.read_text(encoding="utf-8")))
@@ -89,6 +89,7 @@ class Generator:
     """Varied letters from the sample templates; deterministic for a seed."""
 
     seed: int = 20240601
+    samples: Path = SAMPLES
     rng: random.Random = field(init=False)
     letters: list[Document] = field(init=False)
     forms: list[Document] = field(init=False)
@@ -101,7 +102,7 @@ class Generator:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
-        self.letters, self.forms, self.other = _templates()
+        self.letters, self.forms, self.other = _templates(self.samples)
         self.orgs = [o.name for o in gazetteer()]
         texts = [t for d in self.letters for t in [d.subject or "", *_item_texts(d.explanation)]]
         quoted = sorted({m for t in texts for m in _QUOTED.findall(t)})
@@ -348,7 +349,13 @@ def _pct(values: list[float], p: float) -> float:
 
 
 def run(
-    backend: str, letters: int, keep: bool, batch: int = 200, per_file: int = 2000, database: str | None = None
+    backend: str,
+    letters: int,
+    keep: bool,
+    batch: int = 200,
+    per_file: int = 2000,
+    database: str | None = None,
+    samples: Path = SAMPLES,
 ) -> dict[str, Any]:
     schema = None
     tmp = None
@@ -374,7 +381,7 @@ def run(
     if keep:
         print(f"[{backend}] archive: {url}", file=sys.stderr)
 
-    gen = Generator()
+    gen = Generator(samples=samples)
     t0 = time.perf_counter()
     files = list(gen.files(letters))
     gen_s = time.perf_counter() - t0
@@ -491,11 +498,15 @@ def main() -> None:
     parser.add_argument(
         "--database", help="the URL of an archive a run with --keep filled (same --letters): only the queries are run"
     )
+    parser.add_argument(
+        "--samples", type=Path, default=SAMPLES,
+        help="the golden JSON files letters are made from (with --database: those the archive was filled from)",
+    )
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     if args.database:
         backends = [make_url(args.database).get_backend_name()]
-    results = [run(b, args.letters, args.keep, args.batch, args.per_file, args.database) for b in backends]
+    results = [run(b, args.letters, args.keep, args.batch, args.per_file, args.database, args.samples) for b in backends]
     print(json.dumps(results, ensure_ascii=False, indent=2))
 
 
