@@ -70,7 +70,7 @@ def _wraps(above: list[Line], row: list[Line], lead: float) -> bool:
     """A row that continues the cells above it: closer than a ruled row, every piece under a cell."""
     close = min(ln.top for ln in row) - min(ln.top for ln in above) < lead
     starts = [ln.x0 for ln in above]
-    return close and all(any(abs(ln.x0 - x) <= 2.0 for x in starts) for ln in row)
+    return close and all(any(abs(ln.x0 - x) <= 0.5 * ln.size for x in starts) for ln in row)
 
 
 def is_di_table(lines: list[Line]) -> bool:
@@ -133,7 +133,7 @@ def _numeral(n: int) -> str:
 
 
 def _issue_date(values: Values) -> str | None:
-    y, m, d = (re.sub(r"\s+", "", values.get(("發文日期", k), "")) for k in ("年", "月", "日"))
+    y, m, d = (re.sub(r"\D", "", values.get(("發文日期", k), "")) for k in ("年", "月", "日"))  # `2012.` as OCR reads it
     if not (y.isdigit() and m.isdigit() and d.isdigit()):
         return None
     return f"{y}年{int(m)}月{int(d)}日" if int(y) > 1911 else f"中華民國{int(y)}年{int(m)}月{int(d)}日"

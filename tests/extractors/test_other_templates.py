@@ -15,7 +15,7 @@ import pytest
 from extractors import glossary as g
 from extractors.dates import find_deadline
 from extractors.labels import match_label
-from pipeline.evaluate import Report, compare
+from pipeline.evaluate import Report, cer, compare
 from pipeline.extract import extract_file
 from samples.generator import render_source
 from schemas.letter import Document
@@ -311,3 +311,17 @@ def test_electronic_letter_print_out_with_two_paragraphs(tmp_path: Path) -> None
 
 def test_a_label_character_ocr_confuses_is_read_as_the_label() -> None:
     assert match_label("辨法：", [g.BODY_RES]) == ("measures", "")
+
+
+@pytest.mark.parametrize("name", ["assoc_01", "di_print_01", "ocr_labels_01"])
+def test_scanned_twins_of_other_layouts_keep_their_key_fields(name: str) -> None:
+    # through the real OCR engine (a few seconds a page): a scan of a notice, a DI print-out, a noisy letter
+    scanned = Path(__file__).resolve().parents[2] / "samples" / "scanned"
+    golden = json.loads((scanned / f"{name}.json").read_text(encoding="utf-8"))["documents"][0]
+    result = extract_file(scanned / f"{name}.pdf")
+    assert all(s.startswith("ocr:") for s in result.page_sources)
+    doc = result.documents[0]
+    assert doc.kind == "letter"
+    for key in ("sender", "doc_type", "doc_number", "issue_date", "speed", "recipient"):
+        assert getattr(doc, key) == golden.get(key), key
+    assert cer(golden["subject"], doc.subject) <= 0.02
