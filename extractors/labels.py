@@ -22,8 +22,6 @@ _FUZZY_TABLES: dict[int, dict[str, tuple[str, ...]]] = {
     id(g.MEETING_RES): g.MEETING_LABELS,
 }
 
-ALL_TABLES: list[Table] = [g.HEADER_RES, g.CONTACT_RES, g.BODY_RES, g.MEETING_RES]
-
 _SPECK = r"[\s.·•‧・,，。:：;；'\"`“”‘’*\-–_|｜~～]"
 # punctuation and specks before a label (`:受文者:`, `‧主旨:`), or one stray digit glued to it (`3附件:`);
 # a digit followed by 、 or . is an item number (`1、附件：`), never a speck
