@@ -208,6 +208,8 @@ class Facts:
     fields: dict[str, Text]
     # where each distinct condition (field, match, value, threshold) held, or None: rules repeat conditions
     memo: dict[tuple[str, str, str, int], tuple[float, int, int] | None] = field(default_factory=dict)
+    # conditions (by their shape, lines aside) known not to hold: rules repeat them with other lines
+    failed: set[Shape] = field(default_factory=set)
 
     @classmethod
     def of(cls, values: dict[str, str | Sequence[str] | None]) -> Facts:
@@ -230,6 +232,9 @@ class Facts:
 
 
 Hit = tuple[str, ...]  # reasons, one per leaf that held
+# a condition without its lines (None where its outcome is not only a function of the document: regexes
+# can time out); whether it holds depends on nothing else, its reasons do
+Shape = tuple[object, ...]
 Test = Callable[[Facts], Hit | None]
 Where = tuple[float, int, int]  # (score, start, end) in a field's matching form
 _UNSEEN: Where = (-1.0, -1, -1)
@@ -411,32 +416,50 @@ def _name_where(cond: Match, words: list[str], registry: Registry) -> Callable[[
 
 def compile_condition(cond: Condition, registry: Registry, guard: RegexGuard) -> Test:
     """A function of a document's facts: the reasons when `cond` holds, else None."""
+    return _compile(cond, registry, guard)[1]
+
+
+def _compile(cond: Condition, registry: Registry, guard: RegexGuard) -> tuple[Shape | None, Test]:
     if isinstance(cond, Match):
-        return _leaf(cond, registry, guard)
+        leaf: Shape | None = None if cond.match == "regex" else ("match", cond.field, cond.match, cond.value, cond.threshold)
+        return leaf, _leaf(cond, registry, guard)
     if isinstance(cond, Not):
-        inner = compile_condition(cond.item, registry, guard)
+        inner_shape, inner = _compile(cond.item, registry, guard)
         said = f"{describe(cond)} (line {cond.line}): holds"
-        return lambda facts: None if inner(facts) is not None else (said,)
-    parts = [compile_condition(c, registry, guard) for c in cond.items]
+        return (None if inner_shape is None else ("not", inner_shape)), (
+            lambda facts: None if inner(facts) is not None else (said,))
+    parts = [_compile(c, registry, guard) for c in cond.items]
+    shapes = tuple(shape for shape, _ in parts)
+    shape: Shape | None = None if None in shapes else ("all" if isinstance(cond, AllOf) else "any", *shapes)
     if isinstance(cond, AllOf):
 
         def all_of(facts: Facts) -> Hit | None:
+            failed = facts.failed
             reasons: list[str] = []
-            for part in parts:
+            for part_shape, part in parts:
+                if part_shape in failed:
+                    return None
                 hit = part(facts)
                 if hit is None:
+                    if part_shape is not None:
+                        failed.add(part_shape)
                     return None
                 reasons.extend(hit)
             return tuple(reasons)
 
-        return all_of
+        return shape, all_of
     assert isinstance(cond, AnyOf)
 
     def any_of(facts: Facts) -> Hit | None:
-        for part in parts:
+        failed = facts.failed
+        for part_shape, part in parts:
+            if part_shape in failed:
+                continue
             hit = part(facts)
             if hit is not None:
                 return hit
+            if part_shape is not None:
+                failed.add(part_shape)
         return None
 
-    return any_of
+    return shape, any_of

@@ -472,9 +472,10 @@ def list_tasks(session: Session, filters: QueueFilters) -> tuple[list[TaskView],
     if filters.document_id is not None:
         conditions.append(t.document_id == filters.document_id)
     total = session.scalar(select(func.count()).select_from(t).where(*conditions)) or 0
-    rows = session.execute(
-        _task_query().where(*conditions).order_by(t.due.is_(None), t.due, t.id).limit(filters.limit)
-    ).all()
+    # the page's tasks first, from the tasks alone; then their documents (joined for 50 tasks, not 10,000)
+    order = (t.due.is_(None), t.due, t.id)
+    page = select(t.id).where(*conditions).order_by(*order).limit(filters.limit).subquery()
+    rows = session.execute(_task_query().join(page, page.c.id == t.id).order_by(*order)).all()
     history = _history(session, [r.id for r in rows])
     day = today()
     views = [
