@@ -60,6 +60,8 @@ __all__ = [
     "SearchFilters",
     "SearchText",
     "Term",
+    "agencies",
+    "body_names",
     "count",
     "match_form",
     "match_form_with_offsets",
