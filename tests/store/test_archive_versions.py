@@ -22,6 +22,7 @@ from pipeline.search import search
 from pipeline.show import find_documents, show
 from pipeline.store import FileReport, IngestSummary, ingest_file
 from samples.generator import render_source
+from samples.scan import scan_samples
 from schemas.letter import FileResult
 from schemas.orm import DocumentRow
 
@@ -35,7 +36,8 @@ CORRECTED_ONLY = "112年12月15日前"
 @pytest.fixture(scope="session")
 def reissue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """own_05 (內政部, 台內警字第1120872345號) as printed; the same letter re-issued with a corrected
-    deadline; and the original again in another font (another PDF, the same text)."""
+    deadline, born-digital and as a scan (samples/scan.py: read back by OCR); and the original again
+    in another font (another PDF, the same text)."""
     folder = tmp_path_factory.mktemp("versions")
     text = SOURCE.read_text(encoding="utf-8")
     assert ORIGINAL_ONLY in text and "@font wqy" in text
@@ -44,6 +46,9 @@ def reissue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     render_source(text, out["original"])
     render_source(text.replace(ORIGINAL_ONLY, CORRECTED_ONLY), out["corrected"])
     render_source(text.replace("@font wqy", "@font uming"), out["refont"])
+    (folder / "scanned").mkdir()
+    list(scan_samples(["moi_corrected"], folder, folder / "scanned"))
+    out["corrected_scan"] = folder / "scanned" / "moi_corrected.pdf"
     return out
 
 
@@ -92,20 +97,23 @@ def test_a_corrected_reissue_is_a_new_version_kept_searchable_and_shown(
     assert len(letter_rows(archive)) == 2
 
 
-def test_the_born_digital_original_is_shown_over_its_ocr_scan(
-    archive: Archive, extract: Extract, samples_dir: Path
+@pytest.mark.parametrize("scan_first", [False, True])
+def test_a_born_digital_version_is_shown_over_one_read_by_ocr(
+    archive: Archive, extract: Extract, reissue: dict[str, Path], scan_first: bool
 ) -> None:
-    scan = samples_dir.parent / "scanned" / "own_05.pdf"
-    reports: list[FileReport] = [ingest_file(archive, scan, extract=extract)]  # the scan arrives first
-    reports.append(ingest_file(archive, samples_dir / "own_05.pdf", extract=extract))
+    """The born-digital letter and a scan with other text (the correction), in either order: the
+    born-digital one is shown, newer or older."""
+    order = ["corrected_scan", "original"] if scan_first else ["original", "corrected_scan"]
+    reports: list[FileReport] = [ingest_file(archive, reissue[k], extract=extract) for k in order]
     assert [(r.status, r.versions) for r in reports] == [("stored", 0), ("stored", 1)]
-    scanned_id, digital_id = reports[0].documents[0], reports[1].documents[0]
+    ids = {k: r.documents[0] for k, r in zip(order, reports, strict=True)}
     with archive.session() as s:
-        assert find_documents(s, NUMBER) == [digital_id]
-        view = show(s, scanned_id)
+        assert find_documents(s, NUMBER) == [ids["original"]]
+        view = show(s, ids["corrected_scan"])
     assert view is not None
-    assert [(v.id, v.born_digital, v.shown) for v in view.versions] == [
-        (scanned_id, False, False), (digital_id, True, True)]
+    assert sorted((v.id, v.born_digital, v.shown) for v in view.versions) == sorted(
+        [(ids["original"], True, True), (ids["corrected_scan"], False, False)])
+    assert all("ocr" in (v.text_source or "") for v in view.versions if not v.born_digital)
 
 
 @pytest.fixture
