@@ -178,18 +178,19 @@ def _item_lines(items: list[Any], depth: int) -> list[str]:
     return out
 
 
-def _ingest_inbox(inboxes: list[Path], processed: Path | None, quarantine: Path | None, as_json: bool, ocr: bool) -> None:
+def _ingest_inbox(inboxes: list[Path], processed: Path | None, quarantine: Path | None, as_json: bool, ocr: bool,
+                  workers: int, dask: str | None) -> None:
     """`gongwen ingest --inbox`: one run of the flow `ingest-inbox`."""
     missing = [str(p) for p in inboxes if not p.is_dir()]
     if missing:
         typer.echo(f"not a folder: {', '.join(missing)} (--inbox takes the folder the scanner writes to)", err=True)
         raise typer.Exit(2)
     open_archive().check_writable()
-    from pipeline.flows import inbox_flow, stop_on_sigterm
+    from pipeline.flows import inbox_flow_on, stop_on_sigterm
 
     stop_on_sigterm()
-    run = inbox_flow([str(p) for p in inboxes], str(processed) if processed else None,
-                     str(quarantine) if quarantine else None, ocr=ocr)
+    run = inbox_flow_on(workers, dask)([str(p) for p in inboxes], str(processed) if processed else None,
+                                       str(quarantine) if quarantine else None, ocr=ocr)
     if as_json:
         _print_json(run.to_json())
     else:
@@ -219,6 +220,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
         processed: Annotated[Path | None, typer.Option(help="with --inbox: where done files go (default INBOX/processed)")] = None,
         quarantine: Annotated[Path | None, typer.Option(help="with --inbox: where bad files go (default INBOX/quarantine)")] = None,
+        workers: Annotated[int, typer.Option(help="with --inbox: files processed at once (threads)", min=1, max=64)] = 4,
+        dask: Annotated[str | None, typer.Option(help="with --inbox: run the tasks on this Dask scheduler "
+                                                      "(tcp://host:8786; default $GONGWEN_DASK_ADDRESS)")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="one report per file and the summary")] = False,
         no_ocr: Annotated[
             bool, typer.Option("--no-ocr", help="read text layers only: scanned files fail (and are tried again later)")
@@ -230,7 +234,7 @@ def register(app: typer.Typer) -> None:
             if paths:
                 typer.echo("give PATHs or --inbox, not both (PATHs are never moved; inbox files are)", err=True)
                 raise typer.Exit(2)
-            _ingest_inbox(inbox, processed, quarantine, as_json, not no_ocr)
+            _ingest_inbox(inbox, processed, quarantine, as_json, not no_ocr, workers, dask)
             return
         if not paths:
             typer.echo("give PDF files or folders, or --inbox DIR", err=True)
@@ -253,6 +257,40 @@ def register(app: typer.Typer) -> None:
             typer.echo(RouteSummary.short_line(routing))
         if summary.failed or summary.quarantined:
             raise typer.Exit(1)
+
+    @app.command("serve-flows")
+    def serve_flows(
+        inbox: Annotated[list[Path], typer.Option("--inbox", help="inbox folder(s) the scanner writes to")],
+        cron: Annotated[str, typer.Option("--cron", help='when to run, e.g. "0 7-19 * * 1-5" (hourly, office hours)')],
+        processed: Annotated[Path | None, typer.Option(help="where done files go (default INBOX/processed)")] = None,
+        quarantine: Annotated[Path | None, typer.Option(help="where bad files go (default INBOX/quarantine)")] = None,
+        max_runs: Annotated[int | None, typer.Option("--max-runs", help="stop after this many runs (default: never)", min=1)] = None,
+        workers: Annotated[int, typer.Option(help="files processed at once (threads)", min=1, max=64)] = 4,
+        dask: Annotated[str | None, typer.Option(help="run the tasks on this Dask scheduler (default $GONGWEN_DASK_ADDRESS)")] = None,
+    ) -> None:
+        """Run ingest-inbox on a schedule until stopped: embedded (no Prefect server), or as a deployment when PREFECT_API_URL is set."""
+        missing = [str(p) for p in inbox if not p.is_dir()]
+        if missing:
+            typer.echo(f"not a folder: {', '.join(missing)} (--inbox takes the folder the scanner writes to)", err=True)
+            raise typer.Exit(2)
+        from pipeline.flows import serve_inbox, stop_on_sigterm, valid_cron
+
+        if not valid_cron(cron):
+            typer.echo(f'--cron: not a cron expression: {cron!r} (e.g. "0 7-19 * * 1-5": minute hour day month weekday)', err=True)
+            raise typer.Exit(2)
+        open_archive().check_writable()
+        stop_on_sigterm()
+
+        def report(run: Any) -> None:
+            typer.echo(f"{datetime.datetime.now():%Y-%m-%d %H:%M} {run.summary.line()}; {RouteSummary.short_line(run.routing)}")
+
+        typer.echo(f"serving ingest-inbox on {', '.join(map(str, inbox))} at {cron!r} (Ctrl-C or SIGTERM stops)")
+        try:
+            serve_inbox([str(p) for p in inbox], cron, processed=str(processed) if processed else None,
+                        quarantine=str(quarantine) if quarantine else None, max_runs=max_runs, on_run=report,
+                        workers=workers, dask_address=dask)
+        except KeyboardInterrupt:
+            typer.echo("stopped")
 
     @app.command("search")
     def search_cmd(

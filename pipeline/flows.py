@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import logging
 import os
 import shutil
 import signal
@@ -87,7 +88,7 @@ def task_runner_for(workers: int = WORKERS, dask_address: str | None = None) -> 
     """
     address = dask_address or os.environ.get("GONGWEN_DASK_ADDRESS") or None
     if address:
-        from prefect_dask import DaskTaskRunner
+        from prefect_dask.task_runners import DaskTaskRunner
 
         return DaskTaskRunner(address=address)
     return ThreadPoolTaskRunner(max_workers=max(1, workers))
@@ -444,6 +445,55 @@ def inbox_flow(
     create_markdown_artifact(run.markdown(), key="ingest-inbox-summary", description="files, letters, quarantine, routing")
     logger.info("%s; %s", run.summary.line(), RouteSummary.short_line(run.routing))
     return run
+
+
+def inbox_flow_on(workers: int = WORKERS, dask_address: str | None = None) -> Any:
+    """`ingest-inbox` on `workers` threads, or on the Dask cluster at `dask_address` (see `task_runner_for`)."""
+    return inbox_flow.with_options(task_runner=task_runner_for(workers, dask_address))
+
+
+def valid_cron(cron: str) -> bool:
+    from croniter import croniter
+
+    return bool(croniter.is_valid(cron))
+
+
+def serve_inbox(
+    inboxes: list[str], cron: str, *, processed: str | None = None, quarantine: str | None = None,
+    max_runs: int | None = None, on_run: Any = None, workers: int = WORKERS, dask_address: str | None = None,
+) -> int:
+    """Run `ingest-inbox` on the `cron` schedule until stopped (SIGTERM, Ctrl-C); returns the runs made.
+
+    With a Prefect server configured (PREFECT_API_URL) the flow is served as a deployment
+    with that schedule (`Flow.serve`: runs show in the server's UI; a work pool and workers
+    can take over). Without one, the default, a small scheduler here computes each next time
+    from the cron expression (5 fields, or 6 with seconds last) and runs the flow in this
+    process, in Prefect's embedded mode: nothing to start by hand. A run that fails is logged
+    and the schedule goes on.
+    """
+    parameters = {"inboxes": inboxes, "processed": processed, "quarantine": quarantine}
+    if os.environ.get("PREFECT_API_URL"):
+        inbox_flow_on(workers, dask_address).serve(name="ingest-inbox", cron=cron, parameters=parameters,
+                                                   pause_on_shutdown=False)
+        return 0
+
+    from croniter import croniter
+
+    log = logging.getLogger("gongwen.serve")
+    schedule = croniter(cron, datetime.datetime.now())
+    runs = 0
+    while max_runs is None or runs < max_runs:
+        due = schedule.get_next(datetime.datetime)
+        while (wait := (due - datetime.datetime.now()).total_seconds()) > 0:
+            time.sleep(min(wait, 30.0))
+        try:
+            run = inbox_flow_on(workers, dask_address)(inboxes, processed, quarantine)
+            if on_run is not None:
+                on_run(run)
+        except Exception:
+            log.exception("ingest-inbox run failed; the next one is at the next scheduled time")
+        runs += 1
+    return runs
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -128,3 +128,27 @@ def test_killed_with_sigkill_mid_run_the_next_run_finishes(tmp_path: Path, sqlit
         assert orphans == 0
         assert conn.scalar(select(func.count()).select_from(StoredFile)) == len(shas)
     engine.dispose()
+
+
+def test_serve_flows_runs_the_inbox_on_its_schedule(tmp_path: Path, sqlite_template: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded scheduler (no Prefect server): a 6-field cron (seconds last) fires, the run files the inbox."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    db = tmp_path / "archive.sqlite"
+    shutil.copyfile(sqlite_template, db)
+    monkeypatch.setenv("GONGWEN_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("GONGWEN_FILES_DIR", str(tmp_path / "files"))
+    monkeypatch.setenv("GONGWEN_CONFIG_DIR", str(ROOT / "config"))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    inbox = _inbox(tmp_path, ["own_05"])
+    runner = CliRunner()
+    bad = runner.invoke(app, ["serve-flows", "--inbox", str(inbox), "--cron", "every morning"])
+    assert bad.exit_code == 2 and "not a cron expression" in bad.stderr
+    result = runner.invoke(app, ["serve-flows", "--inbox", str(inbox), "--cron", "* * * * * */2", "--max-runs", "1"])
+    close_archives()
+    assert result.exit_code == 0, result.output
+    assert "1 files: 1 new" in result.stdout
+    assert [p.name for p in (inbox / "processed").rglob("*.pdf")] == ["own_05.pdf"]
