@@ -12,10 +12,13 @@ import json
 import re
 import sys
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from extractors.dates import parse_date
 from extractors.glossary import SPEEDS
@@ -35,12 +38,33 @@ def _print_json(payload: Any) -> None:
     sys.stdout.write("\n")
 
 
-def _run_ingest(paths: list[Path], ocr: bool = True) -> tuple[list[FileReport], Any]:
+@contextmanager
+def _progress_bar(show: bool) -> Iterator[None]:
+    """A progress bar on stderr for a run of several files, when a person watches (a terminal, not --json)."""
+    from pipeline.flows import set_progress
+
+    if not show or not sys.stderr.isatty():
+        yield
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("files"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True, console=Console(stderr=True)) as bar:
+        job = bar.add_task("files", total=None)
+        set_progress(lambda done, total: bar.update(job, completed=done, total=total))
+        try:
+            yield
+        finally:
+            set_progress(None)
+
+
+def _run_ingest(paths: list[Path], ocr: bool = True, progress: bool = False) -> tuple[list[FileReport], Any]:
     """The Prefect flow `ingest-letters` (pipeline/flows.py): reports, and the routing summary or None."""
     from pipeline.flows import ingest_flow, stop_on_sigterm
 
     stop_on_sigterm()  # cron and systemd stop with SIGTERM: the same as Ctrl-C
-    run = ingest_flow([str(p) for p in paths], ocr=ocr)
+    with _progress_bar(progress):
+        run = ingest_flow([str(p) for p in paths], ocr=ocr)
     return run.reports, run.routing
 
 
@@ -189,8 +213,9 @@ def _ingest_inbox(inboxes: list[Path], processed: Path | None, quarantine: Path 
     from pipeline.flows import inbox_flow_on, stop_on_sigterm
 
     stop_on_sigterm()
-    run = inbox_flow_on(workers, dask)([str(p) for p in inboxes], str(processed) if processed else None,
-                                       str(quarantine) if quarantine else None, ocr=ocr)
+    with _progress_bar(not as_json):
+        run = inbox_flow_on(workers, dask)([str(p) for p in inboxes], str(processed) if processed else None,
+                                           str(quarantine) if quarantine else None, ocr=ocr)
     if as_json:
         _print_json(run.to_json())
     else:
@@ -245,7 +270,7 @@ def register(app: typer.Typer) -> None:
                 _print_json({"files": [], "summary": IngestSummary().to_json(), "routing": None})
             return
         open_archive().check_writable()  # a read-only or unreachable archive: one line, before any file
-        reports, routing = _run_ingest(paths, ocr=not no_ocr)
+        reports, routing = _run_ingest(paths, ocr=not no_ocr, progress=not as_json and len(expand_paths(paths)) > 1)
         summary = IngestSummary.of(reports)
         if as_json:
             routed = None if routing is None else {k: v for k, v in routing.to_json().items() if k != "decisions"}

@@ -33,7 +33,7 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -67,6 +67,16 @@ SETTLE_S = 5.0
 # transient database failures: retried after these pauses (seconds)
 RETRY_DELAYS: list[float] = [2.0, 10.0, 30.0]
 PROCESSED, QUARANTINE = "processed", "quarantine"
+
+
+# files done, files in all: called by a running flow (the CLI's progress bar); flow parameters must be
+# plain data, so the callback is set beside the flow rather than passed to it
+_progress: Callable[[int, int], None] | None = None
+
+
+def set_progress(callback: Callable[[int, int], None] | None) -> None:
+    global _progress
+    _progress = callback
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -158,7 +168,11 @@ def ingest_flow(
     archive = open_archive(database_url, files_dir)  # migrates once, before the tasks start
     files = expand_paths([Path(p) for p in paths])
     futures = [ingest_task.submit(str(p), database_url, files_dir, ocr) for p in files]
-    reports = [_report_of(f, str(p)) for f, p in zip(futures, files, strict=True)]
+    reports: list[FileReport] = []
+    for f, p in zip(futures, files, strict=True):
+        reports.append(_report_of(f, str(p)))
+        if _progress is not None:
+            _progress(len(reports), len(files))
     for report in reports:
         if report.status in ("failed", "quarantined"):
             logger.warning("%s: %s: %s", report.path, report.status, report.error)
@@ -431,11 +445,15 @@ def inbox_flow(
         for p, done, bad in work
     ]
     run = InboxRun()
+    if _progress is not None:
+        _progress(0, len(futures))
     for future, path in futures:
         try:
             run.files.append(future.result())
         except Exception as exc:  # retries spent: the file stays in the inbox for the next run
             run.files.append(InboxFile(FileReport(str(path), "failed", error=f"{type(exc).__name__}: {exc}"), None))
+        if _progress is not None:
+            _progress(len(run.files), len(futures))
     for f in run.files:
         if f.report.status in ("failed", "quarantined"):
             logger.warning("%s: %s: %s", f.report.path, f.report.status, f.report.error)
