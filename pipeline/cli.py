@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from pipeline.evaluate import evaluate
-from pipeline.extract import expand_paths, extract_file, public_json
+from pipeline.extract import expand_paths, extract_file, extract_files, public_json
 from pipeline.scan import DEFAULT_DPI, OcrOptions
 from schemas.letter import Document, FileResult
 
@@ -113,8 +113,7 @@ def extract(
         typer.echo("no PDF files given", err=True)
         raise typer.Exit(2)
     results: list[FileResult] = []
-    for path in paths:
-        result = extract_file(path, options)
+    for path, result in zip(paths, extract_files(paths, options), strict=True):
         results.append(result)
         if not as_json:
             if result.error:
@@ -147,7 +146,7 @@ def eval_cmd(
         typer.echo(f"not a directory: {directory}", err=True)
         raise typer.Exit(2)
     options = _ocr_options(ocr_engine, dpi, False)
-    report = evaluate(directory, lambda p: extract_file(p, options))
+    report = evaluate(directory, lambda p: extract_file(p, options), lambda ps: extract_files(ps, options))
     if as_json:
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

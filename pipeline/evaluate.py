@@ -13,7 +13,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -272,13 +272,23 @@ def golden_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.json") if not p.name.endswith((".layout.json", ".scan.json")))
 
 
-def evaluate(directory: Path, extract: Callable[[Path], FileResult] = extract_file) -> Report:
+def evaluate(
+    directory: Path,
+    extract: Callable[[Path], FileResult] = extract_file,
+    extract_many: Callable[[list[Path]], Iterable[FileResult]] | None = None,
+) -> Report:
+    """`extract_many` (results in order), when given, reads all the files: it may overlap them (OCR)."""
     report = Report()
+    todo: list[tuple[dict[str, Any], Path]] = []
     for golden_path in golden_files(directory):
         golden = json.loads(golden_path.read_text(encoding="utf-8"))
         pdf = golden_path.with_name(str(golden.get("file") or golden_path.with_suffix(".pdf").name))
         if not pdf.exists():
             report.errors.append(f"{golden_path.name}: no PDF {pdf.name} beside it")
             continue
-        compare(golden, extract(pdf), report)
+        todo.append((golden, pdf))
+    pdfs = [pdf for _, pdf in todo]
+    results = extract_many(pdfs) if extract_many is not None else map(extract, pdfs)
+    for (golden, _), result in zip(todo, results, strict=True):
+        compare(golden, result, report)
     return report

