@@ -19,6 +19,7 @@ import regex
 import yaml
 
 from pipeline.routing.match import fold_pattern
+from pipeline.search import match_form
 from schemas.routing import (
     CONDITION_FIELDS,
     DEFAULT_FUZZY_THRESHOLD,
@@ -141,6 +142,7 @@ def load_associations(path: Path) -> tuple[Association, ...]:
         raise doc.fail(seq, "'associations' must be a list")
     out: list[Association] = []
     seen: dict[str, int] = {}
+    names: dict[str, tuple[str, int]] = {}  # matching form of a name or alias → (id, line)
     for node in seq.value:
         fields = doc.mapping(node, "association", ASSOCIATION_KEYS)
         for required in ("id", "name"):
@@ -157,15 +159,22 @@ def load_associations(path: Path) -> tuple[Association, ...]:
             cfields = doc.mapping(fields["contact"][1], "contact", CONTACT_KEYS)
             contact = AssociationContact(**{k: doc.text(v, k, allow_empty=True) or None for k, (_, v) in cfields.items()
                                             if not k.startswith("x-")})
-        out.append(
-            Association(
-                id=ident,
-                name=doc.text(fields["name"][1], "name"),
-                aliases=doc.texts(fields["aliases"][1], "aliases") if "aliases" in fields else [],
-                tags=doc.texts(fields["tags"][1], "tags") if "tags" in fields else [],
-                contact=contact,
-            )
+        association = Association(
+            id=ident,
+            name=doc.text(fields["name"][1], "name"),
+            aliases=doc.texts(fields["aliases"][1], "aliases") if "aliases" in fields else [],
+            tags=doc.texts(fields["tags"][1], "tags") if "tags" in fields else [],
+            contact=contact,
         )
+        line = node.start_mark.line + 1
+        for printed in (association.name, *association.aliases):
+            key = match_form(printed)
+            other = names.get(key)
+            if other is not None and other[0] != ident:
+                raise doc.fail(node, f"{printed!r} names both {other[0]} (line {other[1]}) and {ident}: "
+                                     "a name or alias must belong to one association")
+            names[key] = (ident, line)
+        out.append(association)
     return tuple(out)
 
 

@@ -77,6 +77,14 @@ def test_bad_registry(tmp_path: Path) -> None:
     assert err.value.line == 9
 
 
+def test_an_alias_of_two_associations_is_refused(tmp_path: Path) -> None:
+    clash = ASSOCIATIONS.replace("    tags: [federation]", "    aliases: [中市醫師公會]\n    tags: [federation]")
+    rules_path, associations_path = _write(tmp_path, RULE_OK, clash)
+    with pytest.raises(ConfigError, match="names both txg-physicians") as err:
+        load_config(rules_path, associations_path)
+    assert err.value.line == 7
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "nope.yaml", ROOT / "config/associations.yaml")
