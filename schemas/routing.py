@@ -200,3 +200,4 @@ class RoutingInput:
     title: str | None = None
     deadline: datetime.date | None = None
     received: datetime.date | None = None
+    version_of: int | None = None  # another version of a stored letter (a corrected re-issue, a scan's original)

@@ -7,7 +7,8 @@ rules ask for the same association the task carries the best rule's name and rea
 A target that already has the letter (its 受文者, 正本, 副本 or a meeting's addressees, by
 name or alias) or that sent it gets no task, and the decision says so. A form's 編送對象
 makes one submission task per registered body. A letter or form that nothing routes goes
-to triage; an `other` document (a brochure, an attachment) that nothing routes is ignored.
+to triage; an `other` document (a brochure, an attachment) that nothing routes is ignored, and
+so is a second version of a stored letter (its tasks are the first version's).
 """
 
 from __future__ import annotations
@@ -132,6 +133,9 @@ class Router:
         return letter_due(doc.deadline, doc.speed, doc.received, doc.ingested, self.work)
 
     def route(self, doc: RoutingInput) -> Decision:
+        if doc.version_of is not None:  # the letter was routed as its first version: no second set of tasks
+            return Decision(doc.document_id, doc.doc_number, doc.kind, "ignored", None,
+                            f"a version of document #{doc.version_of}: routed with it")
         warnings_before = len(self.guard.warnings)
         facts = self.facts(doc)
         held: list[tuple[_Compiled, tuple[str, ...]]] = []

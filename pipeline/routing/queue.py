@@ -135,7 +135,8 @@ def load_inputs(conn: Connection, ids: Sequence[int]) -> list[RoutingInput]:
     docs: dict[int, RoutingInput] = {}
     for r in conn.execute(
         select(d.id, d.kind, d.created_at, d.doc_number, d.form_number, d.sender, d.recipient, d.doc_type, d.speed,
-               d.security, d.subject, d.attachments, d.title, d.due, d.deadline).where(_among(d.id, ids)).order_by(d.id)
+               d.security, d.subject, d.attachments, d.title, d.due, d.deadline, d.version_of)
+        .where(_among(d.id, ids)).order_by(d.id)
     ):
         if r.id not in wanted:
             continue
@@ -143,7 +144,7 @@ def load_inputs(conn: Connection, ids: Sequence[int]) -> list[RoutingInput]:
             document_id=r.id, kind=r.kind, ingested=_to_taipei_date(r.created_at),
             doc_number=r.doc_number or r.form_number, sender=r.sender, recipient=r.recipient, doc_type=r.doc_type,
             speed=r.speed, security=r.security, subject=r.subject, attachments=r.attachments, title=r.title,
-            form_due=r.due, deadline=r.deadline,
+            form_due=r.due, deadline=r.deadline, version_of=r.version_of,
         )
     for item in conn.execute(
         select(ItemRow.document_id, ItemRow.section, ItemRow.text).where(_among(ItemRow.document_id, ids))

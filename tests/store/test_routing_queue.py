@@ -86,6 +86,21 @@ def test_route_stored_samples_matches_the_golden_routing(archive: Archive, extra
         assert s.scalar(select(func.count()).where(TaskEvent.action == "created")) == len(tasks)
 
 
+def test_a_second_version_of_a_letter_makes_no_second_set_of_tasks(archive: Archive, extract: Extract,
+                                                                   samples_dir: Path) -> None:
+    keys = _store_samples(archive, extract, samples_dir)
+    ids = {v: k for k, v in keys.items()}
+    first, second = ids["seed_000#1"], ids["seed_000#2"]
+    with archive.engine.begin() as conn:  # as the store marks a re-issue with other text
+        conn.execute(update(DocumentRow).where(DocumentRow.id == second).values(version_of=first))
+    route_archive(archive, _router())
+    tasks = _tasks(archive)
+    assert {a for d, a in tasks if d == first} == {"txg-physicians", "txg-greater-physicians"}
+    assert not [a for d, a in tasks if d == second]
+    with archive.session() as s:
+        assert s.get(RoutedDocument, second).outcome == "ignored"  # type: ignore[union-attr]
+
+
 def test_routing_again_changes_nothing(archive: Archive, extract: Extract, samples_dir: Path) -> None:
     _store_samples(archive, extract, samples_dir)
     first = route_archive(archive, _router())
