@@ -4,8 +4,8 @@
   rendered page), (b) gongwen's whole path for that page (render, orientation, deskew, red
   ink, OCR, layout, segmentation, extraction), one process.
 - batch: scanned files totalling about `--batch-pages` pages, alternating in one process:
-  (a) the raw engine in a pool of one process per core (render + `engine.read` per page,
-  models loaded beforehand), (b) `pipeline.extract.extract_files` over the files, as
+  (a) the raw engine in the OCR pool's workers, one per core (render + `engine.read` per
+  page, models loaded), (b) `pipeline.extract.extract_files` over the files, as
   `gongwen extract DIR` and `gongwen eval` run them, its pool warm. Wall seconds per page,
   and CPU seconds per page (this process and the pool's workers, from /proc), medians of
   the rounds and the ratio (b)/(a) per round: on a shared machine the ratio is what to compare.
@@ -111,9 +111,6 @@ def _raw_job(path: str, index: int, dpi: int) -> int:
 
 
 def batch(files: list[Path], dpi: int, repeats: int) -> dict[str, object]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     import pypdfium2 as pdfium
 
     from pipeline import scan
@@ -122,9 +119,9 @@ def batch(files: list[Path], dpi: int, repeats: int) -> dict[str, object]:
     pages = [(str(p), i) for p in files for i in range(len(pdfium.PdfDocument(str(p))))]
     workers = os.cpu_count() or 1
     options = scan.OcrOptions(dpi=dpi)
-    scan.start_pool(options)  # first, from a single-threaded process: forked, as in `gongwen extract DIR`
-    raw_pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=scan.warm_up)
-    list(raw_pool.map(_raw_job, [pages[0][0]] * workers, [0] * workers, [dpi] * workers))  # warm
+    scan.start_pool(options)  # from a single-threaded process: forked, as in `gongwen extract DIR`
+    # the raw engine runs in the same workers (same loaded models, and memory for one pool only)
+    raw_pool = scan._pool(workers, options.engine)
     list(extract_files(files[:2], options))  # warm: models loaded, first pages read
     rows: list[dict[str, float]] = []
     for _ in range(repeats):
@@ -147,7 +144,6 @@ def batch(files: list[Path], dpi: int, repeats: int) -> dict[str, object]:
             "gongwen_cpu_s_per_page": ours_cpu / n,
         })
         print("  batch round", {k: round(v, 2) for k, v in rows[-1].items()}, flush=True)
-    raw_pool.shutdown()
     out: dict[str, object] = {"files": len(files), "pages": len(pages), "workers": workers, "repeats": repeats}
     for key in rows[0]:
         out[f"{key}_median"] = round(statistics.median(r[key] for r in rows), 2)
