@@ -230,7 +230,7 @@ class PaddleEngine:
         self,
         name: str,
         model: str = "v6-small",
-        det_max_side: int | None = 1536,
+        det_max_side: int | None = 2048,
         gap_split: float = 1.3,
         drop_score: float = 0.5,
         threads: int | None = None,
@@ -467,8 +467,8 @@ def parse_tesseract_tsv(tsv: str, min_confidence: float = 0.0) -> list[OcrBox]:
 _FACTORIES: dict[str, Callable[[], OcrEngine]] = {
     "ppocr-v6-small": lambda: PaddleEngine("ppocr-v6-small", "v6-small"),
     "ppocr-v6-small-lowmem": lambda: PaddleEngine("ppocr-v6-small-lowmem", "v6-small", low_memory=True),
-    # the default before the detector's input went from 2048 to 1536 px (bench/RESULTS.md, OCR throughput)
-    "ppocr-v6-small-det2048": lambda: PaddleEngine("ppocr-v6-small-det2048", "v6-small", det_max_side=2048),
+    # tried as the default and rejected: it loses 說明 item labels (一、) on scans (bench/RESULTS.md, OCR throughput)
+    "ppocr-v6-small-det1536": lambda: PaddleEngine("ppocr-v6-small-det1536", "v6-small", det_max_side=1536),
     "ppocr-v6-tiny": lambda: PaddleEngine("ppocr-v6-tiny", "v6-tiny"),
     "ppocr-v5": lambda: PaddleEngine("ppocr-v5", "v5"),
     "tesseract": lambda: TesseractEngine("tesseract"),
