@@ -86,6 +86,20 @@ def _task_lines(view: TaskView) -> list[str]:
     ]
 
 
+def _print_task(archive: Any, task_id: int, as_json: bool) -> None:
+    """A task as it stands now: the §9 JSON, or the lines `queue list` prints."""
+    from pipeline.routing.queue import get_task
+
+    with archive.session() as session:
+        view = get_task(session, task_id)
+    assert view is not None
+    if as_json:
+        _print_json(view.task)
+        return
+    for line in _task_lines(view):
+        typer.echo(line)
+
+
 def _parse_task_id(value: str, what: str = "task id") -> int:
     text = value.strip().lstrip("#")
     if not text.isascii() or not text.isdigit() or len(text) > 18:
@@ -185,20 +199,12 @@ def register(app: typer.Typer) -> None:
 
     def _act(task: str, as_json: bool, action: Any) -> None:
         from pipeline.db import open_archive
-        from pipeline.routing.queue import get_task
 
         task_id = _parse_task_id(task)
         archive = open_archive(create=False)
         with _one_line():
             action(archive, task_id)
-        with archive.session() as session:
-            view = get_task(session, task_id)
-        assert view is not None
-        if as_json:
-            _print_json(view.task)
-        else:
-            for line in _task_lines(view):
-                typer.echo(line)
+        _print_task(archive, task_id, as_json)
 
     @queue_app.command("claim")
     def claim_cmd(
@@ -258,20 +264,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Make a task by hand (a letter from triage, a target no rule knows); it takes the letter out of triage."""
         from pipeline.db import open_archive
-        from pipeline.routing.queue import add_task, get_task
+        from pipeline.routing.queue import add_task
 
         document_id = _parse_task_id(document, what="document id")
         archive = open_archive(create=False)
         with _one_line():
             task_id = add_task(archive, document_id, association.strip(), actor_name(as_), note)
-        with archive.session() as session:
-            view = get_task(session, task_id)
-        assert view is not None
-        if as_json:
-            _print_json(view.task)
-        else:
-            for line in _task_lines(view):
-                typer.echo(line)
+        _print_task(archive, task_id, as_json)
 
     @queue_app.command("file")
     def file_cmd(

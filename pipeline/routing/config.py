@@ -132,14 +132,20 @@ def _compose(path: Path) -> tuple[_Doc, yaml.Node]:
     return doc, node
 
 
-def load_associations(path: Path) -> tuple[Association, ...]:
+def _top_list(path: Path, key: str) -> tuple[_Doc, yaml.SequenceNode]:
+    """The file's one top-level list (`associations:` or `rules:`)."""
     doc, root = _compose(path)
-    top = doc.mapping(root, "the file", ("associations",))
-    if "associations" not in top:
-        raise doc.fail(root, "missing 'associations:' list")
-    seq = top["associations"][1]
+    top = doc.mapping(root, "the file", (key,))
+    if key not in top:
+        raise doc.fail(root, f"missing '{key}:' list")
+    seq = top[key][1]
     if not isinstance(seq, yaml.SequenceNode):
-        raise doc.fail(seq, "'associations' must be a list")
+        raise doc.fail(seq, f"'{key}' must be a list")
+    return doc, seq
+
+
+def load_associations(path: Path) -> tuple[Association, ...]:
+    doc, seq = _top_list(path, "associations")
     out: list[Association] = []
     seen: dict[str, int] = {}
     names: dict[str, tuple[str, int]] = {}  # matching form of a name or alias → (id, line)
@@ -240,13 +246,7 @@ def _targets(doc: _Doc, fields: dict[str, tuple[yaml.Node, yaml.Node]], key: str
 
 
 def load_rules(path: Path, associations: Sequence[Association]) -> tuple[Rule, ...]:
-    doc, root = _compose(path)
-    top = doc.mapping(root, "the file", ("rules",))
-    if "rules" not in top:
-        raise doc.fail(root, "missing 'rules:' list")
-    seq = top["rules"][1]
-    if not isinstance(seq, yaml.SequenceNode):
-        raise doc.fail(seq, "'rules' must be a list")
+    doc, seq = _top_list(path, "rules")
     ids = {a.id for a in associations}
     tags = {t for a in associations for t in a.tags}
     names: dict[str, int] = {}
