@@ -124,6 +124,10 @@ def main() -> None:
             import dask
             from distributed import LocalCluster
 
+            from pipeline.flows import share_embedded_server
+
+            share_embedded_server()  # workers report to this process's Prefect server (none of their own)
+
             with dask.config.set({"distributed.worker.daemon": False}), LocalCluster(
                 n_workers=args.dask, threads_per_worker=1, processes=True, dashboard_address=None
             ) as cluster:  # type: ignore[no-untyped-call]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import json
+import os
 import re
 import sys
 import unicodedata
@@ -212,6 +213,9 @@ def _ingest_inbox(inboxes: list[Path], processed: Path | None, quarantine: Path 
     open_archive().check_writable()
     from pipeline.flows import inbox_flow_on, stop_on_sigterm
 
+    if (dask or os.environ.get("GONGWEN_DASK_ADDRESS")) and not os.environ.get("PREFECT_API_URL"):
+        typer.echo("warning: --dask without PREFECT_API_URL: each Dask worker starts a Prefect server of its own; "
+                   "set PREFECT_API_URL (on the workers too) to a Prefect server they can reach", err=True)
     stop_on_sigterm()
     with _progress_bar(not as_json):
         run = inbox_flow_on(workers, dask)([str(p) for p in inboxes], str(processed) if processed else None,

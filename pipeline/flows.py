@@ -104,6 +104,23 @@ def task_runner_for(workers: int = WORKERS, dask_address: str | None = None) -> 
     return ThreadPoolTaskRunner(max_workers=max(1, workers))
 
 
+def share_embedded_server() -> str | None:
+    """Start this process's embedded Prefect server now and export its URL (PREFECT_API_URL).
+
+    Worker processes started afterwards (a local Dask cluster) then report their task runs to it.
+    Without this each worker starts an embedded server of its own, and a worker the cluster kills
+    at shutdown leaves its server running. Returns the URL, or None when a server is configured.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the instance this process's own client uses; stopped at exit
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url
+    return server.api_url
+
+
 def _text_layers_only(path: Path) -> FileResult:
     """`--no-ocr`: scanned pages stay empty (the file fails and is tried again by a later run)."""
     return extract_file(path, None)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 from pipeline.db import close_archives, make_engine
-from pipeline.flows import inbox_flow_on
+from pipeline.flows import inbox_flow_on, share_embedded_server
 from schemas.orm import DocumentRow, RoutingTask
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -59,6 +59,8 @@ def test_dask_cluster_run_equals_the_single_machine_run(db_url: str, tmp_path: P
     local_url = f"sqlite:///{local_db}"
     single = inbox_flow_on(workers=2)([str(_inbox(tmp_path / "single"))], database_url=local_url,
                                       files_dir=str(tmp_path / "files-single"))
+    servers_before = _orphan_prefect_servers()
+    share_embedded_server()  # the workers report to this process's Prefect server, not to servers of their own
     # worker processes must be allowed children: the OCR pool runs in one (a scanned file is among the inputs)
     with dask.config.set({"distributed.worker.daemon": False}), LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
@@ -72,3 +74,20 @@ def test_dask_cluster_run_equals_the_single_machine_run(db_url: str, tmp_path: P
     assert distributed.routing.tasks_created == single.routing.tasks_created > 0
     assert _result(db_url) == _result(local_url)
     assert not [p for p in (tmp_path / "cluster" / "inbox").iterdir() if p.is_file()]  # every file moved
+    assert _orphan_prefect_servers() <= servers_before  # no worker left a Prefect server behind
+
+
+def _orphan_prefect_servers() -> set[int]:
+    """Prefect servers whose parent is gone (re-parented to init)."""
+    found: set[int] = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"prefect.server.api.server" in cmdline and ppid == 1:
+            found.add(int(proc.name))
+    return found
