@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from pipeline.routing.due import WorkCalendar, form_due, letter_due
 from pipeline.routing.match import Facts, RegexGuard, Registry, Test, compile_condition
-from schemas.letter import Document, Item
+from pipeline.search import item_texts
+from schemas.letter import Document
 from schemas.routing import Decision, RoutingConfig, RoutingInput, Rule, RuleMatch, Skipped, Target
 
 FORM_RULE = "form-distribution"
@@ -31,14 +32,6 @@ class _Compiled:
     test: Test
     to: list[str]
     except_: set[str]
-
-
-def _item_texts(items: list[Item] | None) -> list[str]:
-    out: list[str] = []
-    for item in items or ():
-        out.append(item.text)
-        out.extend(_item_texts(item.children))
-    return out
 
 
 def _date(value: str | None) -> datetime.date | None:
@@ -61,8 +54,8 @@ def routing_input(doc: Document, document_id: int | None, ingested: datetime.dat
         speed=doc.speed,
         security=doc.security,
         subject=doc.subject,
-        explanation=_item_texts(doc.explanation),
-        measures=_item_texts(doc.measures),
+        explanation=list(item_texts(doc.explanation)),
+        measures=list(item_texts(doc.measures)),
         attachments=doc.attachments,
         cc_main=list(doc.cc_main or ()),
         cc_copy=list(doc.cc_copy or ()),
