@@ -363,6 +363,8 @@ class Hit:
     compiler: str | None = None  # a form's 編製機關
     snippet: str = ""
     matched: list[str] = field(default_factory=list)  # where the words were found: subject, parties…
+    versions: int = 1  # how many versions the letter has (a corrected re-issue, a born-digital original…)
+    shown: int | None = None  # the version gongwen shows for the letter (pipeline.show.versions), when not this one
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -720,12 +722,61 @@ class Results:
     total: int
 
 
+def _versions(session: Session, ids: Sequence[int]) -> dict[int, list[int]]:
+    """For each of `ids` that is a version of a letter with several, every version's id (the first stored first)."""
+    if not ids:
+        return {}
+    roots: dict[int, int] = dict(session.execute(  # type: ignore[arg-type]
+        select(DocumentRow.id, func.coalesce(DocumentRow.version_of, DocumentRow.id)).where(DocumentRow.id.in_(list(ids)))
+    ).all())
+    by_root: dict[int, list[int]] = {}
+    for doc_id, root in session.execute(
+        select(DocumentRow.id, DocumentRow.version_of)
+        .where(DocumentRow.version_of.in_(sorted(set(roots.values()))))
+        .order_by(DocumentRow.id)
+    ):
+        by_root.setdefault(root, [root]).append(doc_id)
+    return {i: by_root[r] for i, r in roots.items() if r in by_root}
+
+
+def _repeated_versions(session: Session, terms: Sequence[Term], filters: SearchFilters, dialect: str) -> int:
+    """How many matches are a second (third…) version of a letter another match already stands for.
+
+    Versions are rare: the documents of letters with several are probed one by one, not the archive.
+    """
+    multi = or_(
+        DocumentRow.version_of.is_not(None),
+        DocumentRow.id.in_(select(DocumentRow.version_of).where(DocumentRow.version_of.is_not(None))),
+    )
+    words = [_term_condition(n, t, dialect, probe=True) for n, t in enumerate(terms)]
+    roots = session.scalars(
+        select(func.coalesce(DocumentRow.version_of, DocumentRow.id)).where(
+            multi, *words, *_filter_conditions(filters, dialect)
+        )
+    ).all()
+    return len(roots) - len(set(roots))
+
+
+def _one_per_letter(session: Session, best: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], dict[int, list[int]]]:
+    """`best` with each letter once (its best-ranked matching version), and the versions of those that have several."""
+    versions = _versions(session, [i for i, _ in best])
+    seen: set[int] = set()
+    kept: list[tuple[int, int]] = []
+    for doc_id, score in best:
+        root = versions[doc_id][0] if doc_id in versions else doc_id
+        if root not in seen:
+            seen.add(root)
+            kept.append((doc_id, score))
+    return kept, versions
+
+
 def search(session: Session, query: str, filters: SearchFilters | None = None, limit: int = 20) -> Results:
     """Documents holding every word of `query` and passing `filters`, best first, with snippets.
 
     Best first, over every match: a whole 字號's own letter, then the letters a named body
     sent, then words in the subject, then in the parties, then anywhere; the newest by
-    issue date first among equals.
+    issue date first among equals. A letter with several versions is one hit (the best-ranked
+    version that matches, saying which version is shown) and counted once.
     """
     filters = filters or SearchFilters()
     terms = parse_query(query)
@@ -737,7 +788,17 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, l
         # out of line, TOAST) when it filters them one by one: a scan of them all takes seconds
         # where the GIN index takes milliseconds; the setting ends with the transaction
         session.execute(text("SET LOCAL enable_seqscan = off"))
-    best, total = rank(session, terms, filters, dialect, max(1, limit))
+    limit = max(1, limit)
+    want = limit
+    while True:
+        best, total = rank(session, terms, filters, dialect, want)
+        kept, versions = _one_per_letter(session, best)
+        # a page short of versions folded away is topped up from further down (rare: versions are few)
+        if len(kept) >= limit or len(best) < want:
+            break
+        want += limit - len(kept)
+    best = kept[:limit]
+    total -= _repeated_versions(session, terms, filters, dialect)
     scores = dict(best)
     rows = {
         r.id: r
@@ -770,9 +831,17 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, l
             score=scores[r.id],
             form_number=r.form_number,
             compiler=r.compiler,
+            versions=len(versions.get(r.id, [r.id])),
         )
         for r in (rows[i] for i, _ in best)
     ]
+    if versions:
+        from pipeline.show import preferred_version  # show reads search's keys: imported here, not at the top
+
+        for hit in hits:
+            if hit.versions > 1:
+                shown = preferred_version(session, hit.id)
+                hit.shown = shown if shown != hit.id else None
     _add_snippets(session, hits, terms)
     return Results(hits, total)
 

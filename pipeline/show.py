@@ -112,7 +112,7 @@ def find_documents(session: Session, ref: str) -> list[int]:
     matches = session.scalars(select(DocumentRow.id).where(DocumentRow.doc_number_key == key).order_by(DocumentRow.id))
     shown: list[int] = []
     for doc_id in list(matches):  # each letter once, as its preferred version
-        preferred = next((v.id for v in versions(session, doc_id) if v.shown), doc_id)
+        preferred = preferred_version(session, doc_id)
         if preferred not in shown:
             shown.append(preferred)
     return shown
@@ -142,6 +142,11 @@ def versions(session: Session, doc_id: int) -> list[Version]:
     best = max(out, key=lambda v: (v.born_digital, issued[v.id], v.id))
     best.shown = True
     return out
+
+
+def preferred_version(session: Session, doc_id: int) -> int:
+    """The id of the version shown for the letter `doc_id` is a version of (itself when it has one)."""
+    return next((v.id for v in versions(session, doc_id) if v.shown), doc_id)
 
 
 def _trees(rows: list[ItemRow]) -> dict[str, list[Item]]:

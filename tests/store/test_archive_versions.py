@@ -136,3 +136,19 @@ def test_show_says_which_version_it_shows(
     assert f"  #{ids[0]} 2023-11-20 born-digital" in text.stdout
     payload = json.loads(runner.invoke(app, ["show", str(ids[0]), "--json"]).stdout)
     assert payload["id"] == ids[0] and [v["shown"] for v in payload["versions"]] == [False, True]
+
+
+def test_search_lists_a_letter_once_however_many_versions_match(
+    env: None, archive: Archive, extract: Extract, reissue: dict[str, Path]
+) -> None:
+    """Words both versions hold find the letter once, counted once, saying it has two versions and
+    which is shown; words only the older version holds still find it (as that version)."""
+    ids = [ingest_file(archive, reissue[k], extract=extract).documents[0] for k in ("original", "corrected")]
+    with archive.session() as s:
+        both = search(s, NUMBER)
+        older = search(s, ORIGINAL_ONLY)
+    assert [(h.id, h.versions, h.shown) for h in both.hits] == [(ids[1], 2, None)] and both.total == 1
+    assert [(h.id, h.versions, h.shown) for h in older.hits] == [(ids[0], 2, ids[1])] and older.total == 1
+    out = CliRunner().invoke(app, ["search", NUMBER])
+    assert out.exit_code == 0, out.output
+    assert "(2 versions; this one is shown)" in out.stdout and out.stdout.endswith("\n1 result\n")
