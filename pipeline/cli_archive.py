@@ -128,6 +128,8 @@ def _hit_lines(hit: Hit) -> list[str]:
     else:
         number, source = hit.doc_number or "-", hit.sender or ""
     head = f"{hit.id:>6}  {hit.kind:6} {hit.issue_date or '?':10}  {number}  {source}"
+    if hit.versions > 1:  # one hit per letter: say that it has others, and which one is shown
+        head += f"  ({hit.versions} versions" + (f"; shown: {hit.shown})" if hit.shown else "; this one is shown)")
     if hit.matched[:1] == ["subject"]:  # the snippet is the subject, matches marked
         return [head, f"        {hit.snippet}"]
     lines = [head, f"        {hit.subject or ''}"]

@@ -726,7 +726,7 @@ def _versions(session: Session, ids: Sequence[int]) -> dict[int, list[int]]:
     """For each of `ids` that is a version of a letter with several, every version's id (the first stored first)."""
     if not ids:
         return {}
-    roots: dict[int, int] = dict(session.execute(  # type: ignore[arg-type]
+    roots: dict[int, int] = dict(session.execute(
         select(DocumentRow.id, func.coalesce(DocumentRow.version_of, DocumentRow.id)).where(DocumentRow.id.in_(list(ids)))
     ).all())
     by_root: dict[int, list[int]] = {}
@@ -735,7 +735,8 @@ def _versions(session: Session, ids: Sequence[int]) -> dict[int, list[int]]:
         .where(DocumentRow.version_of.in_(sorted(set(roots.values()))))
         .order_by(DocumentRow.id)
     ):
-        by_root.setdefault(root, [root]).append(doc_id)
+        if root is not None:
+            by_root.setdefault(root, [root]).append(doc_id)
     return {i: by_root[r] for i, r in roots.items() if r in by_root}
 
 
