@@ -7,24 +7,32 @@ caller goes on with the next file.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from extractors.form import extract_form
-from extractors.letter import extract_letter
-from extractors.other import extract_other
-from extractors.segmentation import Span, segment
 from pipeline.layout import build_page
-from pipeline.reader import InputError, read_pages, sha256_of
-from pipeline.scan import DEFAULT_OCR, OcrOptions, start_pool
+from pipeline.reader import InputError, Reading, sha256_of, start_reading
+from pipeline.scan import DEFAULT_OCR, OcrOptions, pool_running, worker_count
 from schemas.letter import Document, FileResult
 from schemas.page import Page
+
+if TYPE_CHECKING:
+    from extractors.segmentation import Span
+
+# The extractors (spaCy, the gazetteer) are imported on first use, not with this module: a
+# fresh `gongwen extract` of a scan starts the OCR workers first, and imports them while the
+# workers load their models and read (`_prepare_extractors`).
 
 log = logging.getLogger(__name__)
 
 
 def extract_span(pages: list[Page], span: Span) -> Document:
+    from extractors.form import extract_form
+    from extractors.letter import extract_letter
+    from extractors.other import extract_other
+
     chosen = [p for p in pages if span.first <= p.number <= span.last]
     lines = [ln for p in chosen for ln in p.lines]
     bounds = (span.first, span.last)
@@ -36,21 +44,43 @@ def extract_span(pages: list[Page], span: Span) -> Document:
 
 
 def extract_pages(pages: list[Page]) -> list[Document]:
+    from extractors.segmentation import segment
+
     return [extract_span(pages, span) for span in segment(pages)]
 
 
-def extract_file(path: Path, ocr: OcrOptions | None = DEFAULT_OCR) -> FileResult:
-    """`ocr=None` reads text layers only (a scanned page then stays empty)."""
+def _prepare_extractors() -> None:
+    """Import the extractors and build the spaCy pipeline now: this process is only waiting for OCR."""
+    import extractors.form
+    import extractors.letter
+    import extractors.other
+    import extractors.segmentation  # noqa: F401
+    from extractors.nlp import build_nlp
+
+    build_nlp()
+
+
+def _start(path: Path, ocr: OcrOptions | None, batch: bool) -> FileResult | tuple[FileResult, Reading]:
+    """Read `path`'s text layers and send its scanned pages to OCR; a file that cannot be read is its result."""
     result = FileResult(file=str(path))
     try:
         result.sha256 = sha256_of(path) if path.is_file() else None
-        raw = read_pages(path, ocr)
+        return result, start_reading(path, ocr, batch=batch)
     except InputError as exc:
         result.error = str(exc)
-        return result
     except OSError as exc:
         result.error = f"cannot read file: {exc.strerror or exc}"
-        return result
+    return result
+
+
+def _finish(started: FileResult | tuple[FileResult, Reading]) -> FileResult:
+    """Wait for the OCR'd pages, then lay out, segment and extract."""
+    if isinstance(started, FileResult):
+        return started
+    result, reading = started
+    if reading.unread():
+        _prepare_extractors()
+    raw = reading.result()
     pages = [build_page(r) for r in raw]
     result.pages = len(pages)
     result.text_source = "+".join(dict.fromkeys(r.source for r in raw))
@@ -62,32 +92,43 @@ def extract_file(path: Path, ocr: OcrOptions | None = DEFAULT_OCR) -> FileResult
     try:
         result.documents = extract_pages(pages)
     except Exception as exc:  # an extractor bug must not stop the batch; the file is reported
-        log.exception("extraction failed for %s", path)
+        log.exception("extraction failed for %s", result.file)
         result.error = f"extraction failed: {type(exc).__name__}: {exc}"
         result.documents = []
     return result
 
 
+def extract_file(path: Path, ocr: OcrOptions | None = DEFAULT_OCR) -> FileResult:
+    """`ocr=None` reads text layers only (a scanned page then stays empty)."""
+    return _finish(_start(path, ocr, batch=False))
+
+
+AHEAD = 4  # files started at most before the one being finished
+
+
 def extract_files(paths: Iterable[Path], ocr: OcrOptions | None = DEFAULT_OCR) -> Iterator[FileResult]:
-    """`extract_file` over `paths`, results in order, the next file read while this one finishes.
+    """`extract_file` over `paths`, results in order; once there are scans, later files are started meanwhile.
 
-    Scanned pages go to the OCR pool file by file: alone, a one-page letter keeps one worker
-    busy and the others idle, and every worker waits while this process lays out and extracts.
-    Two files in flight keep the pool fed. The pool is started (forked) before the threads are.
+    Alone, a one-page scan keeps one OCR worker busy and the others idle, and every worker
+    waits while this process lays out and extracts: so while the OCR pool runs, files are
+    started ahead (text layers read, scanned pages sent to the pool) until it has a page
+    for each worker besides the file being finished. All in this thread: the pool, started
+    by the first scanned page (never, for born-digital files), is forked from a process
+    with no other thread.
     """
-    todo = list(paths)
-    if len(todo) <= 1:
-        yield from (extract_file(p, ocr) for p in todo)
-        return
-    from concurrent.futures import ThreadPoolExecutor
+    todo = deque(paths)
+    batch = len(todo) > 1
+    workers = worker_count(ocr) if ocr is not None else 1
+    ahead: deque[FileResult | tuple[FileResult, Reading]] = deque()
+    while todo or ahead:
+        while todo and (not ahead or (pool_running() and len(ahead) < AHEAD and _unread(ahead) < workers)):
+            ahead.append(_start(todo.popleft(), ocr, batch))
+        yield _finish(ahead.popleft())
 
-    if ocr is not None:
-        start_pool(ocr)
-    threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract")
-    try:
-        yield from threads.map(lambda p: extract_file(p, ocr), todo)
-    finally:  # a caller that stops early does not wait for the files it will not see
-        threads.shutdown(wait=True, cancel_futures=True)
+
+def _unread(started: deque[FileResult | tuple[FileResult, Reading]]) -> int:
+    """Pages still with the OCR pool, of the files after the first."""
+    return sum(s[1].unread() for s in list(started)[1:] if isinstance(s, tuple))
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.scan import DEFAULT_OCR, OcrOptions, ocr_pages
+from pipeline.scan import DEFAULT_OCR, OcrOptions, PendingOcr, start_pool, submit_pages
 from pipeline.textlayer import assess
 from schemas.page import Colour, Word
 
@@ -171,11 +171,44 @@ def _image_cover(page: Any) -> float:
     return best
 
 
+@dataclass(slots=True)
+class Reading:
+    """A file's pages as read from its text layers, while the OCR pool reads the others."""
+
+    pages: list[RawPage]
+    ocr: PendingOcr | None = None
+
+    def unread(self) -> int:
+        """Pages still with the OCR pool."""
+        return 0 if self.ocr is None else self.ocr.unread()
+
+    def result(self) -> list[RawPage]:
+        """All pages, the OCR'd ones filled in (waits for them)."""
+        if self.ocr is not None:
+            for result in self.ocr.result():
+                raw = self.pages[result.index]
+                raw.words = result.words
+                raw.width, raw.height = result.width, result.height
+                raw.source = f"ocr:{result.engine}" if result.error is None else f"ocr failed: {result.error}"
+                raw.notes = result.notes
+            self.ocr = None
+        return self.pages
+
+
 def read_pages(path: Path, ocr: OcrOptions | None = DEFAULT_OCR) -> list[RawPage]:
     """All pages of `path` as words; raises InputError for files that are not readable PDFs.
 
     A page whose text layer is missing, garbled or covers only a corner of a scanned image
     is OCR'd (unless `ocr` is None; then it stays empty). Each page records its source.
+    """
+    return start_reading(path, ocr).result()
+
+
+def start_reading(path: Path, ocr: OcrOptions | None = DEFAULT_OCR, *, batch: bool = False) -> Reading:
+    """`read_pages`, returning once the text layers are read and the pages to OCR are sent to the pool.
+
+    The pool is started by the first page that needs OCR when more pages or files follow
+    (`batch`), so that its workers load their models while this process reads on.
     """
     import pdfplumber
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
@@ -196,6 +229,8 @@ def read_pages(path: Path, ocr: OcrOptions | None = DEFAULT_OCR) -> list[RawPage
                     source = "pypdfium2"
                 verdict = assess("".join(w.text for w in words), _image_cover(page) if len(words) < 200 else 0.0)
                 if not verdict.use_text:
+                    if ocr is not None and not to_ocr and (batch or i + 1 < len(pdf.pages)):
+                        start_pool(ocr)
                     to_ocr.append((i, float(page.width), float(page.height)))
                     words, source = [], f"none ({verdict.reason})"
                 rules = _vertical_rules(page) if words else []
@@ -210,14 +245,9 @@ def read_pages(path: Path, ocr: OcrOptions | None = DEFAULT_OCR) -> list[RawPage
         if isinstance(inner, PDFSyntaxError):
             raise InputError(f"corrupt PDF: {inner}") from exc
         raise InputError(f"corrupt or unreadable PDF: {type(inner).__name__}: {inner}") from exc
-    if ocr is not None and to_ocr:
-        for result in ocr_pages(path, to_ocr, ocr):
-            raw = pages[result.index]
-            raw.words = result.words
-            raw.width, raw.height = result.width, result.height
-            raw.source = f"ocr:{result.engine}" if result.error is None else f"ocr failed: {result.error}"
-            raw.notes = result.notes
-    return pages
+    if ocr is None or not to_ocr:
+        return Reading(pages)
+    return Reading(pages, submit_pages(path, to_ocr, ocr, batch=batch))
 
 
 def _unwrap(exc: BaseException) -> BaseException:

@@ -2,13 +2,15 @@
 
 The OCR engines run single-threaded (GONGWEN.md §8: Tesseract is three times slower with
 its own threading), so pages go to a pool of worker processes sized to the cores. The
-pool lives as long as the process; its initializer loads the engine's models and the
-orientation model once per worker, as soon as the worker starts, so a batch pays the
-loading once per worker and no page waits for it. A single page in a process with no
-pool yet is read in-process, where a pool would only add start-up time; once a pool
-runs, every page goes to it (the main process never loads a second copy of the models).
-A worker renders and reads one page at a time, so memory is bounded by workers × one
-page image.
+pool is started by the first page that needs OCR (a run of born-digital files never
+starts it) and lives as long as the process; its initializer loads the engine's models
+and the orientation model once per worker, as soon as the worker starts, so a batch pays
+the loading once per worker. A single page in a process with no pool yet is read
+in-process, where a pool would only add start-up time; once a pool runs, every page goes
+to it (the main process never loads a second copy of the models). A worker renders and
+reads one page at a time, so memory is bounded by workers × one page image, and it exits
+when the process that started it dies, even by SIGKILL (it would otherwise keep its
+models in memory, orphaned).
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import atexit
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 import threading
-from concurrent.futures import Executor, ProcessPoolExecutor
+import time
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,21 +103,57 @@ def ocr_page(path: str, index: int, width: float, height: float, options: OcrOpt
 
 _POOL: Executor | None = None
 _POOL_SIZE = 0
+_POOL_STARTS = 0
 _POOL_LOCK = threading.Lock()
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
-def _workers(options: OcrOptions) -> int:
+def worker_count(options: OcrOptions) -> int:
     return options.workers or os.cpu_count() or 1
 
 
 def start_pool(options: OcrOptions = DEFAULT_OCR) -> None:
     """Start the OCR workers now, so that they load their models while this process does other work."""
-    if _workers(options) > 1:
-        _pool(_workers(options), options.engine)
+    if worker_count(options) > 1:
+        _pool(worker_count(options), options.engine)
 
 
 def pool_running() -> bool:
     return _POOL is not None
+
+
+def pool_starts() -> int:
+    """How many OCR pools this process has started: a run of born-digital files starts none."""
+    return _POOL_STARTS
+
+
+def _die_with(parent: int, forked_by_main_thread: bool) -> None:
+    """End this worker when `parent` dies, however it dies.
+
+    PR_SET_PDEATHSIG fires when the *thread* that forked the worker ends, so it is set only
+    when that thread is the main one (a pool started from a flow's task thread outlives the
+    thread); the watchdog thread covers every other case, within a second.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler (flows turn it into KeyboardInterrupt)
+    if forked_by_main_thread and sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ocr-parent-watch", daemon=True).start()
+
+
+def _start_worker(parent: int, forked_by_main_thread: bool, engine: str | None) -> None:
+    """The pool's initializer: tie the worker to its parent, then load the models."""
+    _die_with(parent, forked_by_main_thread)
+    warm_up(engine)
 
 
 def _pool(workers: int, engine: str | None = None) -> Executor:
@@ -121,7 +162,7 @@ def _pool(workers: int, engine: str | None = None) -> Executor:
 
 
 def _make_pool(workers: int, engine: str | None) -> Executor:
-    global _POOL, _POOL_SIZE
+    global _POOL, _POOL_SIZE, _POOL_STARTS
     if _POOL is None or workers != _POOL_SIZE:
         if _POOL is not None:
             _POOL.shutdown(wait=False, cancel_futures=True)
@@ -132,13 +173,14 @@ def _make_pool(workers: int, engine: str | None) -> Executor:
         _POOL = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context(method),
-            initializer=warm_up,
-            initargs=(engine,),
+            initializer=_start_worker,
+            initargs=(os.getpid(), threading.current_thread() is threading.main_thread(), engine),
         )
         _POOL_SIZE = workers
+        _POOL_STARTS += 1
         # the executor starts its processes on submits (all on the first when forking, one
-        # per submit when spawning): start them now, so that they load the models while the
-        # caller goes on
+        # per submit when spawning), in this thread: start them now, so that they load the
+        # models while the caller goes on
         for _ in range(workers):
             _POOL.submit(os.getpid)
     return _POOL
@@ -150,13 +192,35 @@ def _shutdown() -> None:
         _POOL.shutdown(wait=True, cancel_futures=True)
 
 
-def ocr_pages(path: Path, pages: list[tuple[int, float, float]], options: OcrOptions) -> list[OcrPage]:
-    """OCR the given (index, width, height) pages of `path`, in page order."""
-    if not pages:
-        return []
-    workers = _workers(options)
-    if workers <= 1 or (len(pages) == 1 and _POOL is None):
-        return [ocr_page(str(path), i, w, h, options) for i, w, h in pages]
+Pages = list[tuple[int, float, float]]  # (0-based index, width, height) of the pages to OCR
+
+
+class PendingOcr:
+    """One file's pages as the pool reads them; pages read in this process are read when asked for."""
+
+    def __init__(self, path: Path, pages: Pages, options: OcrOptions, futures: list[Future[OcrPage]] | None) -> None:
+        self.path, self.pages, self.options, self._futures = path, pages, options, futures
+
+    def unread(self) -> int:
+        """Pages the pool has not finished: while there are any, this process has time for other work."""
+        return 0 if self._futures is None else sum(not f.done() for f in self._futures)
+
+    def result(self) -> list[OcrPage]:
+        """The pages, in page order."""
+        if self._futures is None:
+            return [ocr_page(str(self.path), i, w, h, self.options) for i, w, h in self.pages]
+        return [f.result() for f in self._futures]
+
+
+def submit_pages(path: Path, pages: Pages, options: OcrOptions, *, batch: bool = False) -> PendingOcr:
+    """Send `pages` of `path` to the pool; `batch`: more files follow (even a lone page starts the pool)."""
+    workers = worker_count(options)
+    if not pages or workers <= 1 or (len(pages) == 1 and _POOL is None and not batch):
+        return PendingOcr(path, pages, options, None)
     pool = _pool(workers, options.engine)
-    futures = [pool.submit(ocr_page, str(path), i, w, h, options) for i, w, h in pages]
-    return [f.result() for f in futures]
+    return PendingOcr(path, pages, options, [pool.submit(ocr_page, str(path), i, w, h, options) for i, w, h in pages])
+
+
+def ocr_pages(path: Path, pages: Pages, options: OcrOptions) -> list[OcrPage]:
+    """OCR the given (index, width, height) pages of `path`, in page order."""
+    return submit_pages(path, pages, options).result()

@@ -6,6 +6,7 @@ of a page's header. The engine (and its models) is loaded once per test session.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -318,3 +319,106 @@ def test_pool_workers_load_the_models_once_across_files(tmp_path: Path) -> None:
     assert {p["loads"] for p in pages} == {1}
     # the main process sent even the single-page files to the running pool: it loaded nothing
     assert out["main_loads"] == 0
+
+
+def test_a_run_of_born_digital_files_starts_no_ocr_workers(samples_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two worker processes loading the models cost ~2 CPU-s: wasted when no page needs OCR."""
+    from pipeline import scan
+    from pipeline.extract import extract_files
+
+    monkeypatch.setattr(scan, "_POOL", None)  # as in a fresh `gongwen extract DIR`
+    files = [samples_dir / f"{name}.pdf" for name in ("own_01", "own_02", "assoc_01")]
+    results = list(extract_files(files, scan.OcrOptions(workers=2)))
+    assert [r.error for r in results] == [None] * 3 and all(r.documents for r in results)
+    assert not scan.pool_running()
+
+
+_BATCH_SCRIPT = """
+import json, sys, threading
+from pathlib import Path
+from pipeline import scan
+from pipeline.extract import extract_files
+
+seen = []
+for result in extract_files([Path(p) for p in sys.argv[1:]], scan.OcrOptions(engine="fake", dpi=50, workers=2)):
+    seen.append({"sources": result.page_sources, "pools": scan.pool_starts()})
+method = scan._POOL._mp_context.get_start_method() if scan.pool_running() else None
+print(json.dumps({"seen": seen, "method": method}))
+"""
+
+
+def test_the_first_scanned_page_of_a_batch_starts_the_ocr_pool(samples_dir: Path) -> None:
+    """Born-digital files first: no pool; the first scan forks it (no other thread yet); later scans reuse it."""
+    import json
+    import subprocess
+    import sys
+
+    scanned = samples_dir.parent / "scanned"
+    files = [samples_dir / "own_01.pdf", scanned / "assoc_01.pdf", samples_dir / "own_02.pdf", scanned / "own_02.pdf"]
+    proc = subprocess.run(
+        [sys.executable, "-c", _BATCH_SCRIPT, *map(str, files)],
+        capture_output=True, text=True, timeout=300, check=False, cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    seen = out["seen"]
+    assert [s["pools"] for s in seen] == [0, 1, 1, 1]
+    assert seen[0]["sources"] == ["pdfplumber"] * 2 and seen[1]["sources"] == ["ocr:fake"]
+    assert set(seen[3]["sources"]) == {"ocr:fake"}
+    assert out["method"] == "fork"
+
+
+_ORPHAN_SCRIPT = """
+import multiprocessing, os, sys, threading, time
+from pipeline import scan
+
+options = scan.OcrOptions(engine="fake", workers=2)
+if sys.argv[1] == "thread":  # as a flow's task thread does; the workers must outlive that thread
+    starter = threading.Thread(target=scan.start_pool, args=(options,))
+    starter.start()
+    starter.join()
+else:
+    scan.start_pool(options)
+pids = [p.pid for p in multiprocessing.active_children()]
+print(" ".join(map(str, pids)), flush=True)
+time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Running (not gone, not a zombie that nobody reaps)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("started_from", ["main", "thread"])
+def test_ocr_workers_exit_when_their_parent_is_killed(started_from: str) -> None:
+    """Killed by SIGKILL, the parent cannot stop its pool: the workers notice and exit (else they hold their models)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _ORPHAN_SCRIPT, started_from],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        assert proc.stdout is not None
+        workers = [int(p) for p in proc.stdout.readline().split()]
+        assert len(workers) == 2
+        time.sleep(1.0)  # past the watchdog's first look, and the starting thread is long gone
+        assert all(_alive(pid) for pid in workers)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:  # do not leave them behind when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
