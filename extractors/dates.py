@@ -1,4 +1,4 @@
-"""Dates in letters (GONGWEN.md §4): found by one compiled scanner, converted by the right calendar.
+"""Dates in letters (docs/letter.md#roc-dates): found by one compiled scanner, converted by the right calendar.
 
 Regexes only locate candidates; ROC forms go through ``extractors.roc_calendar`` and Gregorian ones
 through dateparser (cached), because dateparser alone finds no ROC date and a loose regex reads

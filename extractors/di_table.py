@@ -1,4 +1,4 @@
-"""Print-outs of electronic letters: the DI elements (GONGWEN.md §6) listed as a table.
+"""Print-outs of electronic letters: the DI elements (docs/letter.md#electronic-letters) listed as a table.
 
 A document system's field view prints each element as a row of cells, a label and its value,
 or a label, sub-labels and values (`發文日期 | 年 | 2012 | 月 | 12 | 日 | 28`,

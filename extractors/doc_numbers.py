@@ -1,4 +1,4 @@
-"""發文字號 (document numbers): `{代字}字第{number}號` found in free text (GONGWEN.md §3).
+"""發文字號 (document numbers): `{代字}字第{number}號` found in free text (docs/letter.md#document-numbers).
 
 The hard part is where the 代字 starts. It is the run of Han characters right before
 字第, but in running text that run is glued to whatever precedes it: a date

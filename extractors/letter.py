@@ -1,4 +1,4 @@
-"""A letter's lines in, a `Document` with every §1 field out.
+"""A letter's lines in, a `Document` with every field of docs/letter.md#the-parts-of-a-letter out.
 
 The letter is read the way a clerk reads it: a title line, a header of labelled fields
 with the contact block at its right, then labelled sections (主旨, 說明, 辦法, 正本, 副本)

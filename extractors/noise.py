@@ -1,4 +1,4 @@
-"""What is printed on a letter's pages but is not the letter (GONGWEN.md §1, "Noise").
+"""What is printed on a letter's pages but is not the letter (docs/letter.md#noise).
 
 Receipt stamps are kept (they become `received`); barcodes, binding-line characters,
 electronic-exchange stamps, page footers and margin marks are set aside so they never

@@ -1,4 +1,4 @@
-"""The numbering tree of 說明/辦法/備註 (GONGWEN.md §2).
+"""The numbering tree of 說明/辦法/備註 (docs/letter.md#the-numbering-tree).
 
 Levels are not fixed positions: a letter may go 一、 → 1、 without (一). So the depth of a
 numbering style is the order in which styles first appear in the list, and a style seen

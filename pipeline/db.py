@@ -1,6 +1,6 @@
 """Where the archive lives: database URL, engine, sessions, migrations and the file store.
 
-`GONGWEN_DATABASE_URL` selects the database (GONGWEN.md §7); the default is an SQLite file
+`GONGWEN_DATABASE_URL` selects the database (docs/archive.md#where-the-archive-lives); the default is an SQLite file
 in the working directory's `data/`. PostgreSQL is the production target. Opening an archive
 for writing upgrades its schema to the newest Alembic revision, so `gongwen ingest` works on
 an empty database and after an upgrade of gongwen alike; migrations hold a lock (PostgreSQL

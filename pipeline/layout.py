@@ -3,7 +3,7 @@
 A row of words on one baseline is split wherever a wide gap, a change of colour or a
 change of font size separates them: that keeps the contact block at the right of the
 header apart from the window-envelope address at its left (pdfplumber's own
-`extract_text()` merges them, GONGWEN.md §8), and a red receipt stamp apart from the body
+`extract_text()` merges them, docs/reading.md#reading-order), and a red receipt stamp apart from the body
 text it is stamped over. Lines are ordered top to bottom, then left to right.
 """
 

@@ -1,4 +1,4 @@
-"""One stored document read back: its §7 fields, where it arrived, and its thread.
+"""One stored document read back: its fields (docs/document-json.md), where it arrived, and its thread.
 
 The thread is the letter graph around a document: the letters it cites (by 字號, whether
 or not they are in the archive yet), the letters that cite it, and the whole connected
@@ -86,7 +86,7 @@ class DocumentView:
     versions: list[Version] = field(default_factory=list)  # the letter's versions, oldest first (one: none)
 
     def to_json(self) -> dict[str, Any]:
-        """The §7 document, plus `id`, `files` (the copies), `cites`, `cited_by`, `thread` and `versions`."""
+        """The document JSON, plus `id`, `files` (the copies), `cites`, `cited_by`, `thread` and `versions`."""
         return {
             "id": self.id,
             **self.document.model_dump(mode="json"),
@@ -150,7 +150,7 @@ def preferred_version(session: Session, doc_id: int) -> int:
 
 
 def _trees(rows: list[ItemRow]) -> dict[str, list[Item]]:
-    """ItemRows (in `seq` order per section) → the §7 trees per section."""
+    """ItemRows (in `seq` order per section) → the item trees per section."""
     by_id: dict[int, Item] = {}
     roots: dict[str, list[Item]] = defaultdict(list)
     for row in rows:
@@ -164,7 +164,7 @@ def _trees(rows: list[ItemRow]) -> dict[str, list[Item]]:
 
 
 def load_document(session: Session, doc_id: int) -> Document | None:
-    """The §7 `Document` as stored (receipt stamp: the first copy's)."""
+    """The `Document` as stored (receipt stamp: the first copy's)."""
     row = session.get(DocumentRow, doc_id)
     if row is None:
         return None

@@ -194,7 +194,7 @@ class StampPlace:
     exchange: bool
 
 
-# Numbering levels of the 說明 tree (GONGWEN.md §2), outermost first.
+# Numbering levels of the 說明 tree (docs/letter.md#the-numbering-tree), outermost first.
 _CN = "一二三四五六七八九十百"
 _DIGITS = "0-9０-９"
 _STEMS = "甲乙丙丁戊己庚辛壬癸"

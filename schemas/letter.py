@@ -1,4 +1,4 @@
-"""The §7 contract of GONGWEN.md as plain pydantic types.
+"""The document JSON (docs/document-json.md) as plain pydantic types.
 
 Every stage after the reader produces or consumes these; the JSON printed by
 `gongwen extract --json` is `FileResult.model_dump(mode="json")`.
@@ -63,7 +63,7 @@ class Document(BaseModel):
     kind: DocumentKind
     pages: list[int]  # [first, last], 1-based
 
-    # §1 fields of a letter
+    # the fields of a letter (docs/letter.md#the-parts-of-a-letter)
     file_code: str | None = None
     retention: str | None = None
     sender: str | None = None

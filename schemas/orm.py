@@ -88,7 +88,7 @@ class Organisation(Base):
 
 
 class DocumentRow(Base):
-    """One letter or form with every §1 field as printed; `*_key` columns are matching forms."""
+    """One letter or form with every field of docs/document-json.md as printed; `*_key` columns are matching forms."""
 
     __tablename__ = "documents"
     __table_args__ = (Index("ix_documents_issue_date_id", "issue_date", "id"),)
@@ -287,7 +287,7 @@ class DocumentText(Base):
     body: Mapped[str] = mapped_column(Text, default="")  # 說明, 辦法, 備註
 
 
-# -- routing (GONGWEN.md §9) ----------------------------------------------------
+# -- routing (docs/routing.md) ------------------------------------------------------
 
 TASK_EVENT_ACTIONS = ("created", "claimed", "done", "rejected", "reassigned", "stale", "matches-again")
 ROUTE_OUTCOMES = ("routed", "triage", "ignored", "filed")  # filed: a clerk took it out of triage

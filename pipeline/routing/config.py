@@ -1,4 +1,4 @@
-"""Load and validate `associations.yaml` and `rules.yaml` (GONGWEN.md §9).
+"""Load and validate `associations.yaml` and `rules.yaml` (docs/routing.md).
 
 Clerks edit these files by hand, so every mistake is reported as one line naming the file,
 the line and what is wrong (an unknown field, an unknown association in `to`, a regex that

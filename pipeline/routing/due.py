@@ -1,4 +1,4 @@
-"""When a forwarding task is due (GONGWEN.md §5, §9).
+"""When a forwarding task is due (docs/routing.md#due-dates, docs/letter.md#processing-time-limits).
 
 A letter with an explicit deadline is due then. Otherwise its 速別 sets a limit in working
 days (最速件 1, 速件 3, 普通件 6) counted from the day after it was received, by the

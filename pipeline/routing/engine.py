@@ -1,6 +1,6 @@
 """One document in, one routing decision out: which associations get a forwarding task and why.
 
-Rules are tried in file order and every rule that holds adds its targets (GONGWEN.md §9).
+Rules are tried in file order and every rule that holds adds its targets (docs/routing.md#rules).
 Two refinements the contract leaves to the file: rules sharing a `group` are alternatives
 (only the best of them applies: highest `priority`, then the earliest), and when several
 rules ask for the same association the task carries the best rule's name and reason.
@@ -42,7 +42,7 @@ def _date(value: str | None) -> datetime.date | None:
 
 
 def routing_input(doc: Document, document_id: int | None, ingested: datetime.date) -> RoutingInput:
-    """What routing reads of an extracted (or re-loaded) §7 document."""
+    """What routing reads of an extracted (or re-loaded) `Document`."""
     return RoutingInput(
         document_id=document_id,
         kind=doc.kind,

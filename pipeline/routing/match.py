@@ -1,4 +1,4 @@
-"""Rule conditions compiled against one document's fields, Chinese-aware (GONGWEN.md §9).
+"""Rule conditions compiled against one document's fields, Chinese-aware (docs/routing.md#matching).
 
 Every kind of match compares matching forms (`pipeline.search.match_form`: NFKC, 台→臺 and
 the other variants, no whitespace, lower case), the one normalisation search uses too, so
@@ -203,7 +203,7 @@ class Text:
 
 @dataclass
 class Facts:
-    """What rules look at in one document (GONGWEN.md §9 fields), printed; folded on demand."""
+    """What rules look at in one document (docs/routing.md#fields), printed; folded on demand."""
 
     fields: dict[str, Text]
     # where each distinct condition (field, match, value, threshold) held, or None: rules repeat conditions

@@ -50,7 +50,7 @@ MANUAL_RULE = "manual"  # the rule name of a task a clerk adds by hand (from tri
 
 
 class QueueError(Exception):
-    """A clerk's action that cannot be done; `exit_code` per GONGWEN.md §7 (1: refused, 2: usage)."""
+    """A clerk's action that cannot be done; `exit_code` per docs/cli.md#exit-codes (1: refused, 2: usage)."""
 
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
@@ -450,7 +450,7 @@ def _task_query() -> Any:
 
 
 def _task_json(row: Any, history: list[dict[str, Any]]) -> dict[str, Any]:
-    """The §9 task object (and, after `history`, what a list shows beside it)."""
+    """The task object of docs/routing.md#tasks (and, after `history`, what a list shows beside it)."""
     return {
         "id": row.id,
         "document_id": row.document_id,
@@ -468,7 +468,7 @@ def _task_json(row: Any, history: list[dict[str, Any]]) -> dict[str, Any]:
 
 @dataclass
 class TaskView:
-    """A task as the queue shows it: the §9 object and what a clerk reads beside it."""
+    """A task as the queue shows it: the task object and what a clerk reads beside it."""
 
     task: dict[str, Any]
     association_name: str

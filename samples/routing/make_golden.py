@@ -1,4 +1,4 @@
-"""Write samples/routing/golden.json: the routing of every sample's golden document (GONGWEN.md §9).
+"""Write samples/routing/golden.json: the routing of every sample's golden document (docs/routing.md).
 
 Run once after a deliberate change of config/*.yaml, then READ THE DIFF entry by entry: the file is
 the hand-checked answer the tests hold routing to, not a snapshot to refresh blindly.

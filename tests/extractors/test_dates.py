@@ -1,4 +1,4 @@
-"""The date layer (GONGWEN.md §4, samples/GOLDEN.md `dates`/`deadline`) on forms and sentences from real letters."""
+"""The date layer (docs/letter.md#roc-dates, samples/GOLDEN.md `dates`/`deadline`) on forms and sentences from real letters."""
 
 from __future__ import annotations
 

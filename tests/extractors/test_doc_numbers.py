@@ -1,4 +1,4 @@
-"""字號 (GONGWEN.md §3): every number of the seed letters, where the 代字 starts, ellipses, templates."""
+"""字號 (docs/letter.md#document-numbers): every number of the seed letters, where the 代字 starts, ellipses, templates."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The 說明 tree (GONGWEN.md §2) on real lines from the seed letters."""
+"""The 說明 tree (docs/letter.md#the-numbering-tree) on real lines from the seed letters."""
 
 from __future__ import annotations
 

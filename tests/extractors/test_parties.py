@@ -1,4 +1,4 @@
-"""正本/副本 lists and the clerk's name (GONGWEN.md §7 value conventions)."""
+"""正本/副本 lists and the clerk's name (docs/document-json.md#value-conventions)."""
 
 from __future__ import annotations
 

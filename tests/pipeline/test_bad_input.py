@@ -1,4 +1,4 @@
-"""Bad input gets a clear error, the batch goes on, exit code 1 (GONGWEN.md §7)."""
+"""Bad input gets a clear error, the batch goes on, exit code 1 (docs/cli.md#exit-codes)."""
 
 from __future__ import annotations
 

@@ -50,7 +50,7 @@ def test_at_least_25_own_letters(samples_dir: Path) -> None:
 
 
 def test_json_contract_shape(samples_dir: Path) -> None:
-    """§7: file, sha256, pages, documents, error; dates ISO; absent values null."""
+    """docs/document-json.md#the-file-object: file, sha256, pages, documents, error; dates ISO; absent values null."""
     data = extract_file(samples_dir / "seed_003.pdf").model_dump(mode="json")
     assert {"file", "sha256", "pages", "documents", "error"} <= set(data)
     assert len(data["sha256"]) == 64 and data["error"] is None

@@ -1,4 +1,4 @@
-"""Stage 1: words with positions; the pypdfium2 fallback (GONGWEN.md §8)."""
+"""Stage 1: words with positions; the pypdfium2 fallback (docs/reading.md#text-layers)."""
 
 from __future__ import annotations
 

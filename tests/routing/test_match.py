@@ -1,4 +1,4 @@
-"""Matching Chinese text as clerks mean it (GONGWEN.md §9): no word boundaries, variants folded, aliases, bounded regexes."""
+"""Matching Chinese text as clerks mean it (docs/routing.md#matching): no word boundaries, variants folded, aliases, bounded regexes."""
 
 from __future__ import annotations
 

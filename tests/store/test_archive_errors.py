@@ -1,6 +1,6 @@
 """What users type and where they run it: any input gets a result or one line (issue 14, items 6, 8, 9).
 
-Every known failure is one line on stderr, exit 1 or 2 (GONGWEN.md §7), no traceback unless
+Every known failure is one line on stderr, exit 1 or 2 (docs/cli.md#exit-codes), no traceback unless
 `gongwen --debug`; read-only commands never create an archive.
 """
 
