@@ -1,6 +1,6 @@
 """Stage 1: a PDF file in, positioned words per page out.
 
-pdfplumber is the primary reader. GONGWEN.md §8: pdfminer (under pdfplumber) returns no
+pdfplumber is the primary reader. docs/reading.md#text-layers: pdfminer (under pdfplumber) returns no
 text for some valid PDFs whose CJK font is a CFF with an /Encoding CMap, so a page on which
 pdfplumber finds no characters is read again with pypdfium2 before it is called empty; the
 page records which reader produced it.

@@ -1,6 +1,6 @@
 """Stage 1b: pages without a usable text layer → OCR'd words, one page per process.
 
-The OCR engines run single-threaded (GONGWEN.md §8: Tesseract is three times slower with
+The OCR engines run single-threaded (docs/reading.md#one-thread-per-engine: Tesseract is three times slower with
 its own threading), so pages go to a pool of worker processes sized to the cores. The
 pool is started by the first page that needs OCR (a run of born-digital files never
 starts it) and lives as long as the process; its initializer loads the engine's models
