@@ -34,6 +34,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    TextClause,
     and_,
     column,
     exists,
@@ -231,9 +232,9 @@ def search_text(doc: Document, canonical: dict[str, str | None] | None = None) -
 
 
 def indexed(gram: str) -> bool:
-    """Bigrams of letters and digits are indexed; one with punctuation or a symbol is left to LIKE
-    (a sixth of all bigrams, seldom searched for)."""
-    return gram[0].isalnum() and gram[1].isalnum()
+    """Characters and pairs of letters and digits are index tokens; one with punctuation or a symbol
+    is left to LIKE (a sixth of all bigrams, seldom searched for)."""
+    return all(ch.isalnum() for ch in gram)
 
 
 def bigrams(texts: Iterable[str]) -> list[str]:
@@ -245,17 +246,44 @@ def bigrams(texts: Iterable[str]) -> list[str]:
     return [g for g in out if indexed(g)]
 
 
+def grams(texts: Iterable[str]) -> list[str]:
+    """The index tokens of `texts`: every indexed character and bigram (within a line), once each."""
+    texts = list(texts)
+    return [*{ch for t in texts for ch in t if ch.isalnum()}, *bigrams(texts)]
+
+
+def answered_by_grams(form: str) -> bool:
+    """Whether the gram index alone finds `form` exactly: one or two characters, all indexed."""
+    return 0 < len(form) <= 2 and indexed(form)
+
+
+def query_grams(form: str) -> list[str]:
+    """The tokens a document holding `form` must hold: the form itself when short, else its bigrams
+    (a superset of the documents that hold it: the text is checked after); [] when one is not indexed."""
+    if answered_by_grams(form):
+        return [form]
+    pairs = list(dict.fromkeys(map(str.__add__, form, form[1:])))
+    return pairs if pairs and all(indexed(p) for p in pairs) else []
+
+
 def search_rows(document_id: int, search: SearchText, dialect: str) -> dict[str, dict[str, Any]]:
-    """The rows that make a document findable: its search text and its bigrams, per table.
+    """The rows that make a document findable: its search text and its index tokens, per table.
 
     SQLite's trigram index (FTS5 over `document_text`) is kept in step by triggers; the
-    bigram index is fed here because its tokens are computed in Python: in SQLite an FTS5
-    row of bigrams as tokens, in PostgreSQL a text[] under a GIN index (written as one string).
+    gram index is fed here because its tokens are computed in Python: in SQLite an FTS5 row
+    with the subject's, the parties' and the rest's tokens as its columns; in PostgreSQL
+    text[] columns under GIN indexes, all the tokens and the subject's and the parties' apart
+    (each written as one space-separated string: tokens hold no whitespace).
     """
-    # space-separated: bigrams hold no whitespace (PostgreSQL splits the string into its text[])
-    pairs = " ".join(bigrams((search.subject, search.parties, search.meta, search.body)))
-    key = "document_id" if dialect == "postgresql" else "rowid"
-    return {"document_text": {"document_id": document_id, **asdict(search)}, "document_grams": {key: document_id, "grams": pairs}}
+    subject, parties = grams([search.subject]), grams([search.parties])
+    rest = grams([search.meta, search.body])
+    if dialect == "postgresql":
+        every = set(subject) | set(parties) | set(rest)
+        tokens = {"document_id": document_id, "grams": " ".join(every),
+                  "subject_grams": " ".join(subject), "parties_grams": " ".join(parties)}
+    else:
+        tokens = {"rowid": document_id, "subject": " ".join(subject), "parties": " ".join(parties), "rest": " ".join(rest)}
+    return {"document_text": {"document_id": document_id, **asdict(search)}, "document_grams": tokens}
 
 
 # -- queries ------------------------------------------------------------------
@@ -399,14 +427,20 @@ def _fts(table: str, match: str, name: str, probe: bool) -> ColumnElement[bool]:
     return DocumentRow.id.in_(select(index.c.rowid).where(where))
 
 
-def _pg_grams(form: str, name: str, probe: bool = False) -> ColumnElement[bool]:
-    """PostgreSQL: documents holding every bigram of `form`, by the GIN index on document_grams
+def _pg_holds(form: str, name: str, tokens: str = "grams") -> TextClause:
+    """PostgreSQL: a document_grams row holds every token `form` needs (`query_grams`) in `tokens`
+    (grams: the whole text; subject_grams, parties_grams)."""
+    return text(f"{tokens} @> CAST(:{name} AS text[])").bindparams(**{name: query_grams(form)})
+
+
+def _pg_grams(form: str, name: str, probe: bool = False, tokens: str = "grams") -> ColumnElement[bool]:
+    """PostgreSQL: documents holding every token of `form`, by a GIN index on document_grams
     (with `probe`, each document's row looked up by its key, for a walk in date order)."""
-    grams = sa_table("document_grams", column("document_id", Integer))
-    holds = text(f"grams @> CAST(:{name} AS text[])").bindparams(**{name: bigrams([form])})
+    table = sa_table("document_grams", column("document_id", Integer))
+    holds = _pg_holds(form, name, tokens)
     if probe:
-        return select(grams.c.document_id).where(grams.c.document_id == DocumentRow.id, holds).exists()
-    return DocumentRow.id.in_(select(grams.c.document_id).where(holds))
+        return select(table.c.document_id).where(table.c.document_id == DocumentRow.id, holds).exists()
+    return DocumentRow.id.in_(select(table.c.document_id).where(holds))
 
 
 def _phrases(forms: Iterable[str]) -> str:
@@ -416,54 +450,67 @@ def _phrases(forms: Iterable[str]) -> str:
 def _term_condition(n: int, term: Term, dialect: str, probe: bool = False) -> ColumnElement[bool]:
     """Documents (by `DocumentRow.id`) holding any form of `term`.
 
-    SQLite: through the trigram and bigram indexes, LIKE for one character. PostgreSQL:
-    the bigram index, which is exact for two characters; a longer form's bigrams narrow
-    the documents whose text is then checked with LIKE.
+    SQLite: through the trigram index (three characters or more) and the gram index (one or
+    two); with `probe`, the document's own text row with LIKE (an FTS5 look-up per document
+    reads the token's whole list again and costs far more). PostgreSQL: the gram index, exact
+    for one or two characters; a longer form's bigrams narrow the documents whose text is then
+    checked with LIKE.
     """
     parts: list[ColumnElement[bool]] = []
     if dialect == "postgresql":
         for k, f in enumerate(term.forms):
-            if len(f) == 2 and indexed(f):
+            if answered_by_grams(f):
                 parts.append(_pg_grams(f, f"g_{n}_{k}", probe))
-            elif bigrams([f]):
+            elif query_grams(f):
                 parts.append(and_(_pg_grams(f, f"g_{n}_{k}", probe), _text_like(_like_any_column(_like(f)))))
             else:
                 parts.append(_text_like(_like_any_column(_like(f))))
         return or_(*parts)
-    if probe:  # one document at a time: the bigram index (one token per look-up), LIKE for the rest
-        for k, f in enumerate(term.forms):
-            pairs = list(dict.fromkeys(map(str.__add__, f, f[1:])))
-            if not pairs or not all(indexed(p) for p in pairs):
-                parts.append(_text_like(_like_any_column(_like(f))))
-                continue
-            held = _fts("document_grams", " AND ".join(map(_fts_phrase, pairs)), f"probe_{n}_{k}", probe=True)
-            parts.append(held if len(f) == 2 else and_(held, _text_like(_like_any_column(_like(f)))))
-        return or_(*parts)
+    if probe:
+        return _text_like(or_(*(_like_any_column(_like(f)) for f in term.forms)))
     long_forms = [f for f in term.forms if len(f) >= 3]
-    pairs = [f for f in term.forms if len(f) == 2 and indexed(f)]
+    short = [f for f in term.forms if answered_by_grams(f)]
     singles = [f for f in term.forms if _by_like(f)]
     if long_forms:
         parts.append(_fts("document_fts", _phrases(long_forms), f"fts_{n}", probe))
-    if pairs:
-        parts.append(_fts("document_grams", _phrases(pairs), f"grams_{n}", probe))
+    if short:
+        parts.append(_fts("document_grams", _phrases(short), f"grams_{n}", probe))
     if singles:
         parts.append(_text_like(or_(*(_like_any_column(_like(f)) for f in singles))))
     return or_(*parts) if parts else false()
 
 
 def _in_column(n: int, term: Term, column: str, dialect: str, probe: bool = False) -> ColumnElement[bool]:
-    """Documents whose `column` of the search text (subject, parties) holds a form of `term`."""
-    # SQLite reads a set of three characters or more from the trigram index; a probe reads the
-    # column itself (FTS5 look-ups of phrases, one document at a time, cost far more)
-    long_forms = [f for f in term.forms if len(f) >= 3] if dialect != "postgresql" and not probe else []
-    parts: list[ColumnElement[bool]] = []
-    if long_forms:
-        match = "{" + column + "}: (" + _phrases(long_forms) + ")"
-        parts.append(_fts("document_fts", match, f"fts_{column}_{n}", probe))
+    """Documents whose `column` of the search text (subject, parties) holds a form of `term`.
+
+    As a set, from the indexes' columns: SQLite's trigram index (three characters or more) and
+    gram index (one or two), PostgreSQL's per-column gram arrays (a longer form's bigrams, then
+    the short column checked with LIKE). A probe reads the document's column itself.
+    """
     col: ColumnElement[str] = getattr(DocumentText, column)
-    short = [col.like(_like(f), escape="\\") for f in term.forms if f not in long_forms]
-    if short:
-        parts.append(_text_like(or_(*short)))
+    if probe:
+        return _text_like(or_(*(col.like(_like(f), escape="\\") for f in term.forms)))
+    parts: list[ColumnElement[bool]] = []
+    rest: list[str] = []
+    if dialect == "postgresql":
+        for k, f in enumerate(term.forms):
+            if not query_grams(f):
+                rest.append(f)
+                continue
+            held = _pg_grams(f, f"{column}_{n}_{k}", tokens=f"{column}_grams")
+            parts.append(held if answered_by_grams(f) else and_(held, _text_like(col.like(_like(f), escape="\\"))))
+    else:
+        long_forms = [f for f in term.forms if len(f) >= 3]
+        short = [f for f in term.forms if answered_by_grams(f)]
+        rest = [f for f in term.forms if _by_like(f)]
+        if long_forms:
+            match = "{" + column + "}: (" + _phrases(long_forms) + ")"
+            parts.append(_fts("document_fts", match, f"fts_{column}_{n}", probe))
+        if short:
+            match = "{" + column + "}: (" + _phrases(short) + ")"
+            parts.append(_fts("document_grams", match, f"grams_{column}_{n}", probe))
+    if rest:
+        parts.append(_text_like(or_(*(col.like(_like(f), escape="\\") for f in rest))))
     return or_(*parts)
 
 
@@ -499,8 +546,8 @@ def _tiers(terms: Sequence[Term], dialect: str, probe: bool) -> list[tuple[int, 
 
 
 def _by_like(form: str) -> bool:
-    """SQLite: forms no index answers (one character; two with punctuation), checked with LIKE."""
-    return len(form) == 1 or (len(form) == 2 and not indexed(form))
+    """SQLite: forms no index answers (one or two characters with punctuation), checked with LIKE."""
+    return len(form) <= 2 and not answered_by_grams(form)
 
 
 def _fts_column(column: str, forms: Sequence[str], name: str) -> Select[Any]:
@@ -594,7 +641,7 @@ def _fts_count(session: Session, terms: Sequence[Term]) -> int | None:
     for t in terms:
         if all(len(f) >= 3 for f in t.forms):
             by_table.setdefault("document_fts", []).append(t)
-        elif all(len(f) == 2 and indexed(f) for f in t.forms):
+        elif all(answered_by_grams(f) for f in t.forms):
             by_table.setdefault("document_grams", []).append(t)
         else:
             return None
@@ -628,10 +675,10 @@ def _gram_match(term: Term) -> str | None:
     `term` (a superset of those holding the form); None when a bigram is not indexed."""
     alternatives: list[str] = []
     for form in term.forms:
-        pairs = list(dict.fromkeys(map(str.__add__, form, form[1:])))
-        if not pairs or not all(indexed(p) for p in pairs):
+        tokens = query_grams(form)
+        if not tokens:
             return None
-        alternatives.append("(" + " AND ".join(_fts_phrase(p) for p in pairs) + ")")
+        alternatives.append("(" + " AND ".join(_fts_phrase(p) for p in tokens) + ")")
     return " OR ".join(alternatives)
 
 
@@ -650,6 +697,11 @@ def count(session: Session, terms: Sequence[Term], filters: SearchFilters, diale
         fast = _fts_count(session, terms)
         if fast is not None:
             return fast
+    if dialect == "postgresql" and terms and not filters.any() and all(
+        answered_by_grams(f) for t in terms for f in t.forms
+    ):  # the gram index answers every form exactly: its rows alone are counted
+        held = [or_(*(_pg_holds(f, f"c_{n}_{k}") for k, f in enumerate(t.forms))) for n, t in enumerate(terms)]
+        return session.scalar(select(func.count()).select_from(text("document_grams")).where(*held)) or 0
     words = [_term_condition(n, t, dialect, probe=narrow) for n, t in enumerate(terms)]
     conditions = words + _filter_conditions(filters, dialect)
     return session.scalar(select(func.count()).select_from(DocumentRow).where(and_(*conditions))) or 0
@@ -743,16 +795,19 @@ def _versions(session: Session, ids: Sequence[int]) -> dict[int, list[int]]:
 def _repeated_versions(session: Session, terms: Sequence[Term], filters: SearchFilters, dialect: str) -> int:
     """How many matches are a second (third…) version of a letter another match already stands for.
 
-    Versions are rare: the documents of letters with several are probed one by one, not the archive.
+    Versions are rare: the documents of letters with several are listed first (by the index on
+    `version_of`), then only those are probed for the words, never the archive.
     """
-    multi = or_(
-        DocumentRow.version_of.is_not(None),
-        DocumentRow.id.in_(select(DocumentRow.version_of).where(DocumentRow.version_of.is_not(None))),
-    )
+    pairs = session.execute(
+        select(DocumentRow.id, DocumentRow.version_of).where(DocumentRow.version_of.is_not(None))
+    ).all()
+    if not pairs:
+        return 0
+    ids = sorted({i for pair in pairs for i in pair if i is not None})
     words = [_term_condition(n, t, dialect, probe=True) for n, t in enumerate(terms)]
     roots = session.scalars(
         select(func.coalesce(DocumentRow.version_of, DocumentRow.id)).where(
-            multi, *words, *_filter_conditions(filters, dialect)
+            DocumentRow.id.in_(ids), *words, *_filter_conditions(filters, dialect)
         )
     ).all()
     return len(roots) - len(set(roots))

@@ -513,8 +513,8 @@ class _SQLite(_Dialect):
         self.procs: dict[str, list[Any]] = {}
         for table in WRITE_ORDER:
             if table == "document_grams":  # an FTS5 table, not a model
-                self.columns[table] = ["rowid", "grams"]
-                self.procs[table] = [None, None]
+                self.columns[table] = ["rowid", "subject", "parties", "rest"]
+                self.procs[table] = [None] * 4
             else:
                 cols = list(Base.metadata.tables[table].columns)
                 self.columns[table] = [c.name for c in cols]
@@ -626,11 +626,12 @@ class _PostgreSQL(_Dialect):
             if not batch:
                 continue
             cols = ", ".join(batch[0])
-            if table == "document_grams":  # a string of bigrams is quicker to send and parse than a list
+            if table == "document_grams":  # a string of tokens is quicker to send and parse than a list
                 parts.append(
-                    "w_document_grams AS (INSERT INTO document_grams (document_id, grams) "
-                    "SELECT document_id, string_to_array(grams, ' ') "
-                    "FROM jsonb_to_recordset(CAST(:document_grams AS jsonb)) AS v(document_id integer, grams text))"
+                    "w_document_grams AS (INSERT INTO document_grams (document_id, grams, subject_grams, parties_grams) "
+                    "SELECT document_id, string_to_array(grams, ' '), string_to_array(subject_grams, ' '), "
+                    "string_to_array(parties_grams, ' ') FROM jsonb_to_recordset(CAST(:document_grams AS jsonb)) "
+                    "AS v(document_id integer, grams text, subject_grams text, parties_grams text))"
                 )
             else:
                 parts.append(
