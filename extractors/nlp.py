@@ -13,17 +13,18 @@ spelling of every body in the gazetteer, plus the variant-tolerant gazetteer mat
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-
-import spacy
-from spacy.language import Language
-from spacy.tokens import Doc, Span
-from spacy.util import filter_spans
+from typing import TYPE_CHECKING
 
 from extractors.doc_numbers import find_doc_numbers
 from extractors.orgs import find_orgs, iter_patterns
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
 
 __all__ = ["LABELS", "Entity", "build_nlp", "entities", "pattern_entities"]
 
@@ -98,12 +99,11 @@ def pattern_entities(text: str, *, orgs: bool = True) -> Iterator[Entity]:
 
 
 EXTENSION = "gongwen_entities"
-if not Doc.has_extension(EXTENSION):
-    # the merged entities as `Entity` objects: reading `doc.ents` back walks every token
-    Doc.set_extension(EXTENSION, default=None)
 
 
 def _merge_patterns(doc: Doc, *, orgs: bool) -> Doc:
+    from spacy.util import filter_spans
+
     spans: list[Span] = list(doc.ents)  # the ruler's first: on a tie they win
     for ent in pattern_entities(doc.text, orgs=orgs):
         span = doc.char_span(
@@ -120,21 +120,49 @@ def _merge_patterns(doc: Doc, *, orgs: bool) -> Doc:
     return doc
 
 
-@Language.component(COMPONENT)
 def gongwen_patterns(doc: Doc) -> Doc:
     """DOC_NUMBER, DATE, PHONE, EMAIL, URL and gazetteer ORG spans merged into `doc.ents`."""
     return _merge_patterns(doc, orgs=True)
 
 
-@Language.component(COMPONENT + "_exact_orgs")
 def gongwen_patterns_exact_orgs(doc: Doc) -> Doc:
     """As `gongwen_patterns`, leaving organisations to the entity ruler's exact spellings."""
     return _merge_patterns(doc, orgs=False)
 
 
 @cache
+def _register_components() -> None:
+    """The components and the Doc extension, registered with spaCy when the first pipeline is built."""
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+    if not Doc.has_extension(EXTENSION):
+        # the merged entities as `Entity` objects: reading `doc.ents` back walks every token
+        Doc.set_extension(EXTENSION, default=None)
+    Language.component(COMPONENT, func=gongwen_patterns)
+    Language.component(COMPONENT + "_exact_orgs", func=gongwen_patterns_exact_orgs)
+
+
+_BUILDING = threading.Lock()
+
+
 def build_nlp(fuzzy_orgs: bool = True) -> Language:
-    """`spacy.blank("zh")` + ORG entity ruler from the gazetteer + the pattern component (cached)."""
+    """`spacy.blank("zh")` + ORG entity ruler from the gazetteer + the pattern component, built once per process.
+
+    spaCy is imported here, not with the module: its 0.6-0.9 s of imports are paid by the first
+    letter a process extracts, not by every `gongwen` command that loads the extractors. The
+    lock: threads that reach their first letter together (the flows' task runners) build one
+    pipeline, not one each (0.2 s and a second copy of the ruler).
+    """
+    with _BUILDING:
+        return _new_pipeline(fuzzy_orgs)
+
+
+@cache
+def _new_pipeline(fuzzy_orgs: bool) -> Language:
+    import spacy
+
+    _register_components()
     nlp = spacy.blank("zh")
     ruler = nlp.add_pipe("entity_ruler", config={"validate": False, "overwrite_ents": True})
     ruler.add_patterns([{"label": "ORG", "pattern": form, "id": name} for form, name in iter_patterns()])  # type: ignore[attr-defined]

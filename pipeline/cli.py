@@ -1,19 +1,24 @@
-"""The `gongwen` command. Exit codes (GONGWEN.md §7): 0 success, 1 some inputs failed, 2 usage error."""
+"""The `gongwen` command. Exit codes (GONGWEN.md §7): 0 success, 1 some inputs failed, 2 usage error.
+
+Every command and `--help` starts by importing this module and the two it registers, so they
+import typer and light modules only: the extractors (spaCy), the archive (SQLAlchemy), the
+flows (Prefect) and OCR are imported inside the commands that use them.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from pipeline.evaluate import evaluate
-from pipeline.extract import expand_paths, extract_file, extract_files, public_json
 from pipeline.scan import DEFAULT_DPI, OcrOptions
-from schemas.letter import Document, FileResult
+
+if TYPE_CHECKING:
+    from schemas.letter import Document, FileResult
 
 DEBUG = False  # `gongwen --debug`: tracebacks instead of one-line errors
 
@@ -108,6 +113,8 @@ def extract(
 ) -> None:
     """Extract every letter and form in each PDF (scanned pages are OCR'd)."""
     options = _ocr_options(ocr_engine, dpi, no_ocr)
+    from pipeline.extract import expand_paths, extract_files, public_json
+
     paths = expand_paths(files)
     if not paths:
         typer.echo("no PDF files given", err=True)
@@ -146,6 +153,9 @@ def eval_cmd(
         typer.echo(f"not a directory: {directory}", err=True)
         raise typer.Exit(2)
     options = _ocr_options(ocr_engine, dpi, False)
+    from pipeline.evaluate import evaluate
+    from pipeline.extract import extract_file, extract_files
+
     report = evaluate(directory, lambda p: extract_file(p, options), lambda ps: extract_files(ps, options))
     if as_json:
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2)

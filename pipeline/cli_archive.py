@@ -2,6 +2,10 @@
 
 Exit codes (GONGWEN.md §7): 0 success; 1 some inputs failed (a file that failed extraction,
 a document not found); 2 usage error (no files, a date that is not a date, an empty query).
+
+Registered on every start of `gongwen`: the archive (SQLAlchemy), the extractors, the flows
+(Prefect) and rich are imported inside the commands, so that `search` and `show` load no
+extractor or flow, and `extract` or `--help` no archive.
 """
 
 from __future__ import annotations
@@ -16,19 +20,16 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
-from extractors.dates import parse_date
 from extractors.glossary import SPEEDS
-from pipeline.db import open_archive
-from pipeline.extract import expand_paths
-from pipeline.routing.queue import RouteSummary
-from pipeline.search import Hit, SearchFilters, search
-from pipeline.show import DocumentView, find_documents, show
-from pipeline.store import FileReport, IngestSummary
+
+if TYPE_CHECKING:
+    from pipeline.search import Hit
+    from pipeline.show import DocumentView
+    from pipeline.store import FileReport
 
 KINDS = ("letter", "form", "other")
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,7 @@ def _progress_bar(show: bool) -> Iterator[None]:
     if not show or not sys.stderr.isatty():
         yield
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("files"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -96,6 +98,8 @@ def _parse_day(value: str | None, option: str, end: bool = False) -> datetime.da
     """A day, or a year or month standing for its first day (`--from`) or last day (`--to`)."""
     if value is None:
         return None
+    from extractors.dates import parse_date
+
     day = parse_date(value) or _year_month(value, end)
     if day is None:
         try:
@@ -212,8 +216,11 @@ def _ingest_inbox(inboxes: list[Path], processed: Path | None, quarantine: Path 
     if missing:
         typer.echo(f"not a folder: {', '.join(missing)} (--inbox takes the folder the scanner writes to)", err=True)
         raise typer.Exit(2)
+    from pipeline.db import open_archive
+
     open_archive().check_writable()
     from pipeline.flows import inbox_flow_on, stop_on_sigterm
+    from pipeline.routing.queue import RouteSummary
 
     if (dask or os.environ.get("GONGWEN_DASK_ADDRESS")) and not os.environ.get("PREFECT_API_URL"):
         typer.echo("warning: --dask without PREFECT_API_URL: each Dask worker starts a Prefect server of its own; "
@@ -260,6 +267,11 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Extract, store and route PDFs ($GONGWEN_DATABASE_URL, default data/gongwen.sqlite); --inbox: the mail room's run."""
+        from pipeline.db import open_archive
+        from pipeline.extract import expand_paths
+        from pipeline.routing.queue import RouteSummary
+        from pipeline.store import IngestSummary
+
         paths = paths or []
         if inbox:
             if paths:
@@ -304,7 +316,9 @@ def register(app: typer.Typer) -> None:
         if missing:
             typer.echo(f"not a folder: {', '.join(missing)} (--inbox takes the folder the scanner writes to)", err=True)
             raise typer.Exit(2)
+        from pipeline.db import open_archive
         from pipeline.flows import serve_inbox, stop_on_sigterm, valid_cron
+        from pipeline.routing.queue import RouteSummary
 
         if not valid_cron(cron):
             typer.echo(f'--cron: not a cron expression: {cron!r} (e.g. "0 7-19 * * 1-5": minute hour day month weekday)', err=True)
@@ -358,6 +372,9 @@ def register(app: typer.Typer) -> None:
         Ranked over every match: a whole 字號's own letter first, then the letters of a body
         the query names, then words in the 主旨, in the parties, anywhere; newest first among equals.
         """
+        from pipeline.db import open_archive
+        from pipeline.search import SearchFilters, search
+
         if kind is not None and kind not in KINDS:
             typer.echo(f"--kind must be one of {', '.join(KINDS)}", err=True)
             raise typer.Exit(2)
@@ -401,6 +418,9 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """One document: its fields, pages, files, the letters it cites and that cite it."""
+        from pipeline.db import open_archive
+        from pipeline.show import find_documents, show
+
         archive = open_archive(create=False)
         with archive.session() as session:
             views = [v for i in find_documents(session, ref) if (v := show(session, i, archive.files)) is not None]
@@ -424,6 +444,7 @@ def register(app: typer.Typer) -> None:
         Exit 0 when they agree (or --fix repaired them), 1 when something is wrong. Rows whose
         original is lost are restored by ingesting their PDF again.
         """
+        from pipeline.db import open_archive
         from pipeline.fsck import fsck
 
         report = fsck(open_archive(create=False), fix=fix)

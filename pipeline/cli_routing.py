@@ -3,6 +3,9 @@
 Exit codes (§7): 0 success; 1 refused or not found (a task someone else holds, a done
 task, no such task or letter); 2 usage error (a routing file that is not valid, an empty
 reason). Every failure is one line on stderr.
+
+Registered on every start of `gongwen`: the routing package, its YAML and regex libraries and
+the archive are imported inside the commands that use them.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pipeline.routing.config import ConfigError, load_config
-from pipeline.routing.queue import QueueError, QueueFilters, TaskView, actor_name
-from schemas.routing import TASK_STATUSES, Decision
+from schemas.statuses import TASK_STATUSES
+
+if TYPE_CHECKING:
+    from pipeline.routing.queue import TaskView
+    from schemas.routing import Decision
 
 # `route` prints one line per document up to this many; beyond, the summary only (or --json)
 _DETAIL_LIMIT = 50
@@ -46,6 +51,9 @@ def _fail(message: str, code: int) -> typer.Exit:
 @contextmanager
 def _one_line() -> Iterator[None]:
     """Routing files and queue refusals: one line and the exit code, never a traceback."""
+    from pipeline.routing.config import ConfigError
+    from pipeline.routing.queue import QueueError
+
     try:
         yield
     except ConfigError as exc:
@@ -143,6 +151,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Route stored documents not yet routed into forwarding tasks (or to triage)."""
         from pipeline.db import open_archive
+        from pipeline.routing.config import load_config
         from pipeline.routing.engine import Router
         from pipeline.routing.queue import route_archive
 
@@ -172,7 +181,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Tasks, most urgent first; `--status triage` lists the documents no rule routed."""
         from pipeline.db import open_archive
-        from pipeline.routing.queue import list_tasks, triage_list
+        from pipeline.routing.queue import QueueFilters, list_tasks, triage_list
 
         if status not in StatusChoice:
             raise _fail(f"--status must be one of {', '.join(StatusChoice)}", 2)
@@ -213,7 +222,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Take a pending task; fails (exit 1) when someone else holds it, and says who."""
-        from pipeline.routing.queue import claim
+        from pipeline.routing.queue import actor_name, claim
 
         _act(task, as_json, lambda archive, i: claim(archive, i, actor_name(as_)))
 
@@ -225,7 +234,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Mark a task done (the letter has been forwarded)."""
-        from pipeline.routing.queue import done
+        from pipeline.routing.queue import actor_name, done
 
         _act(task, as_json, lambda archive, i: done(archive, i, actor_name(as_), note))
 
@@ -237,7 +246,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Reject a task (it is kept, with the reason, in the audit log)."""
-        from pipeline.routing.queue import reject
+        from pipeline.routing.queue import actor_name, reject
 
         _act(task, as_json, lambda archive, i: reject(archive, i, actor_name(as_), reason))
 
@@ -250,7 +259,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Give a task to another clerk."""
-        from pipeline.routing.queue import reassign
+        from pipeline.routing.queue import actor_name, reassign
 
         _act(task, as_json, lambda archive, i: reassign(archive, i, actor_name(as_), to, note))
 
@@ -264,7 +273,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Make a task by hand (a letter from triage, a target no rule knows); it takes the letter out of triage."""
         from pipeline.db import open_archive
-        from pipeline.routing.queue import add_task
+        from pipeline.routing.queue import actor_name, add_task
 
         document_id = _parse_task_id(document, what="document id")
         archive = open_archive(create=False)
@@ -280,7 +289,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Take a letter out of triage without forwarding it (存查)."""
         from pipeline.db import open_archive
-        from pipeline.routing.queue import file_document
+        from pipeline.routing.queue import actor_name, file_document
 
         document_id = _parse_task_id(document, what="document id")
         with _one_line():
@@ -299,6 +308,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Dry run: which rules match a letter, why, which targets, when due; or a rules edit's effect. Nothing is written."""
+        from pipeline.routing.config import load_config
         from pipeline.routing.engine import Router, routing_input
 
         with _one_line():

@@ -14,14 +14,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from schemas.statuses import OPEN_STATUSES as OPEN_STATUSES
+from schemas.statuses import TASK_STATUSES as TASK_STATUSES
+
 # what a condition can look at (GONGWEN.md §9)
 CONDITION_FIELDS: tuple[str, ...] = (
     "sender", "recipient", "doc_type", "speed", "security", "subject", "explanation", "measures",
     "text", "cc", "references", "attachments", "kind", "sender_tags",
 )
 MATCH_KINDS: tuple[str, ...] = ("any", "all", "literal", "regex", "fuzzy")
-TASK_STATUSES: tuple[str, ...] = ("pending", "claimed", "done", "rejected")
-OPEN_STATUSES: tuple[str, ...] = ("pending", "claimed")
 DEFAULT_FUZZY_THRESHOLD = 90
 
 MatchKind = Literal["any", "all", "literal", "regex", "fuzzy"]
