@@ -1,4 +1,4 @@
-"""The `gongwen` command. Exit codes (GONGWEN.md §7): 0 success, 1 some inputs failed, 2 usage error.
+"""The `gongwen` command. Exit codes (docs/cli.md#exit-codes): 0 success, 1 some inputs failed, 2 usage error.
 
 Every command and `--help` starts by importing this module and the two it registers, so they
 import typer and light modules only: the extractors (spaCy), the archive (SQLAlchemy), the

@@ -1,6 +1,6 @@
 """`gongwen ingest`, `search` and `show`: the archive commands (registered by pipeline/cli.py).
 
-Exit codes (GONGWEN.md §7): 0 success; 1 some inputs failed (a file that failed extraction,
+Exit codes (docs/cli.md#exit-codes): 0 success; 1 some inputs failed (a file that failed extraction,
 a document not found); 2 usage error (no files, a date that is not a date, an empty query).
 
 Registered on every start of `gongwen`: the archive (SQLAlchemy), the extractors, the flows

@@ -1,6 +1,6 @@
-"""`gongwen route`, `gongwen queue …` and `gongwen rules test` (GONGWEN.md §9), registered by pipeline/cli.py.
+"""`gongwen route`, `gongwen queue …` and `gongwen rules test` (docs/routing.md), registered by pipeline/cli.py.
 
-Exit codes (§7): 0 success; 1 refused or not found (a task someone else holds, a done
+Exit codes (docs/cli.md#exit-codes): 0 success; 1 refused or not found (a task someone else holds, a done
 task, no such task or letter); 2 usage error (a routing file that is not valid, an empty
 reason). Every failure is one line on stderr.
 
@@ -95,7 +95,7 @@ def _task_lines(view: TaskView) -> list[str]:
 
 
 def _print_task(archive: Any, task_id: int, as_json: bool) -> None:
-    """A task as it stands now: the §9 JSON, or the lines `queue list` prints."""
+    """A task as it stands now: the task JSON (docs/routing.md#tasks), or the lines `queue list` prints."""
     from pipeline.routing.queue import get_task
 
     with archive.session() as session:

@@ -1,6 +1,6 @@
 """Routing (轉知) data types: the associations registry, rules, and what routing decides.
 
-The YAML shapes and the task JSON are contracts (GONGWEN.md §9): other tools read them.
+The YAML shapes and the task JSON are contracts (docs/routing.md): other tools read them.
 Conditions form a small tree (`Match` leaves under `AllOf`/`AnyOf`/`Not`); every node
 remembers the line of the YAML file it came from, so a routing report and a config error
 can point at it.
@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from schemas.statuses import OPEN_STATUSES as OPEN_STATUSES
 from schemas.statuses import TASK_STATUSES as TASK_STATUSES
 
-# what a condition can look at (GONGWEN.md §9)
+# what a condition can look at (docs/routing.md#fields)
 CONDITION_FIELDS: tuple[str, ...] = (
     "sender", "recipient", "doc_type", "speed", "security", "subject", "explanation", "measures",
     "text", "cc", "references", "attachments", "kind", "sender_tags",

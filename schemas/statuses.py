@@ -1,4 +1,4 @@
-"""The states of a forwarding task (GONGWEN.md §9), apart from the routing types in `schemas.routing`.
+"""The states of a forwarding task (docs/routing.md#tasks), apart from the routing types in `schemas.routing`.
 
 `gongwen queue list --help` names them, and every `gongwen` command registers that option: here
 they cost nothing to import, where `schemas.routing` loads pydantic (0.1 s).
