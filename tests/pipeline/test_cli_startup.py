@@ -116,5 +116,16 @@ def test_archive_commands_load_no_extractor_reader_flow_or_ocr(
                                                    "GONGWEN_FILES_DIR": str(tmp_path / "files")})
     assert run.returncode == 0, run.stderr
     assert expected in run.stdout
-    assert _tops(modules) & ({"spacy"} | READERS | FLOWS | OCR_STACK) == set()
+    assert _tops(modules) & ({"spacy", "alembic"} | READERS | FLOWS | OCR_STACK) == set()  # alembic: migrates only
     assert _within(modules, "pipeline.extract", "pipeline.flows", "extractors.letter") == []
+
+
+def test_the_head_revision_read_from_the_migration_files_is_alembics() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from pipeline.db import MIGRATIONS, _head_from_files
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert _head_from_files() == ScriptDirectory.from_config(config).get_current_head()
