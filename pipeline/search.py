@@ -707,8 +707,21 @@ def count(session: Session, terms: Sequence[Term], filters: SearchFilters, diale
     return session.scalar(select(func.count()).select_from(DocumentRow).where(and_(*conditions))) or 0
 
 
-def _newest(session: Session, conditions: Sequence[ColumnElement[bool]], need: int, dialect: str) -> list[int]:
-    newest = DocumentRow.issue_date.desc().nulls_last() if dialect == "postgresql" else DocumentRow.issue_date.desc()
+def _newest(
+    session: Session, conditions: Sequence[ColumnElement[bool]], need: int, dialect: str, walk: bool = False
+) -> list[int]:
+    """The newest `need` documents meeting `conditions`.
+
+    Only a `walk` (the newest documents, a window of them, each probed) reads them in date order
+    from the index. Otherwise the order is an expression no index serves, so the matches are
+    read as a set and sorted: neither planner can tell how many documents an index set holds,
+    and one that expects many walks the whole archive in date order for a set that holds none.
+    """
+    if dialect == "postgresql":
+        day = DocumentRow.issue_date if walk else literal_column("(documents.issue_date + 0)")
+        newest = day.desc().nulls_last()
+    else:  # SQLite sorts NULL before any value: last when descending
+        newest = (DocumentRow.issue_date if walk else literal_column("+documents.issue_date")).desc()
     stmt = select(DocumentRow.id).where(and_(*conditions)).order_by(newest, DocumentRow.id.desc()).limit(need)
     return list(session.scalars(stmt))
 
@@ -733,7 +746,7 @@ def rank(
         return [], 0
     filtering = _filter_conditions(filters, dialect)
     if not terms:
-        return [(i, 0) for i in _newest(session, filtering, limit, dialect)], total
+        return [(i, 0) for i in _newest(session, filtering, limit, dialect, walk=not narrow)], total
     # the word conditions probed document by document, for a walk, for the small ranks and
     # when the filters keep few documents
     probing = [_term_condition(n, t, dialect, probe=True) for n, t in enumerate(terms)]
@@ -755,13 +768,16 @@ def rank(
         if walk is not None and score < _SENDER_WEIGHT:
             recent, probe_tiers = walk
             taken = [DocumentRow.id.not_in([i for i, _ in found])] if found else []
-            ids = _newest(session, [recent, probe_tiers[k][1], *probing, *filtering, *taken], need, dialect)
+            words = probing if score == 0 else []  # a subject or parties rank holds every word already
+            ids = _newest(session, [recent, probe_tiers[k][1], *words, *filtering, *taken], need, dialect, walk=True)
             found += [(i, score) for i in ids]
             need -= len(ids)
             if need <= 0:
                 break
         taken = [DocumentRow.id.not_in([i for i, _ in found])] if found else []
-        words = probing if score >= _SENDER_WEIGHT else matching  # a small rank drives
+        # a small rank (a 字號's letter, a body's letters) drives, each probed for the words; a subject
+        # or parties rank holds every word already (reading the words' sets as well costs, and adds nothing)
+        words = probing if score >= _SENDER_WEIGHT else matching if score == 0 else []
         found += [(i, score) for i in _newest(session, [tier, *words, *filtering, *taken], need, dialect)]
     return found, total
 
@@ -782,11 +798,12 @@ def _versions(session: Session, ids: Sequence[int]) -> dict[int, list[int]]:
         select(DocumentRow.id, func.coalesce(DocumentRow.version_of, DocumentRow.id)).where(DocumentRow.id.in_(list(ids)))
     ).all())
     by_root: dict[int, list[int]] = {}
-    for doc_id, root in session.execute(
-        select(DocumentRow.id, DocumentRow.version_of)
-        .where(DocumentRow.version_of.in_(sorted(set(roots.values()))))
-        .order_by(DocumentRow.id)
-    ):
+    # sorted here: with ORDER BY id, SQLite's planner walks the whole table in id order when its
+    # statistics say version_of is nearly all NULL (archives with few versions: all of them)
+    rows = session.execute(
+        select(DocumentRow.id, DocumentRow.version_of).where(DocumentRow.version_of.in_(sorted(set(roots.values()))))
+    )
+    for doc_id, root in sorted((r[0], r[1]) for r in rows):
         if root is not None:
             by_root.setdefault(root, [root]).append(doc_id)
     return {i: by_root[r] for i, r in roots.items() if r in by_root}
