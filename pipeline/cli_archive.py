@@ -5,7 +5,7 @@ a document not found); 2 usage error (no files, a date that is not a date, an em
 
 Registered on every start of `gongwen`: the archive (SQLAlchemy), the extractors, the flows
 (Prefect) and rich are imported inside the commands, so that `search` and `show` load no
-extractor or flow, and `extract` or `--help` no archive.
+PDF reader, spaCy or flow, and `extract` or `--help` no archive.
 """
 
 from __future__ import annotations
