@@ -106,7 +106,7 @@ def _ocr_options(engine: str | None, dpi: int, no_ocr: bool) -> OcrOptions | Non
 @app.command()
 def extract(
     files: Annotated[list[Path], typer.Argument(help="PDF files or folders of PDFs")],
-    as_json: Annotated[bool, typer.Option("--json", help="print the §7 JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the JSON (docs/document-json.md)")] = False,
     ocr_engine: OcrEngineOption = None,
     dpi: DpiOption = DEFAULT_DPI,
     no_ocr: NoOcrOption = False,
