@@ -23,11 +23,15 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from schemas.page import Word
+
+if TYPE_CHECKING:
+    from pipeline.ocr import FoundLines, OcrResult
 
 log = logging.getLogger(__name__)
 
@@ -78,27 +82,69 @@ def warm_up(engine: str | None = None) -> None:
 
 def ocr_page(path: str, index: int, width: float, height: float, options: OcrOptions) -> OcrPage:
     """Render, prepare and read one page. Never raises: a failure is the page's `error`."""
+    found = find_page_lines(path, index, width, height, options, keep_lines=False)
+    assert isinstance(found, OcrPage)
+    return found
+
+
+@dataclass(slots=True)
+class PageLines:
+    """A page whose text lines are found but not read (`find_page_lines`): the pool reads them group by group."""
+
+    index: int
+    found: FoundLines
+    worker: int
+    model_loads: int
+
+
+def find_page_lines(
+    path: str, index: int, width: float, height: float, options: OcrOptions, keep_lines: bool = True
+) -> OcrPage | PageLines:
+    """Render and prepare the page, read its stamp and find its text lines; read them too unless `keep_lines`.
+
+    Lines are kept only when there are several groups of them to share out; an engine that
+    cannot read in steps reads the whole page. Never raises: a failure is the page's `error`.
+    """
     try:
-        from pipeline.ocr import ocr_image
+        from pipeline.ocr import OcrResult, PaddleEngine, find_text_lines, get_engine, read_text_lines
         from pipeline.ocr.engines import model_loads
         from pipeline.ocr.imageprep import render_page
 
         image = render_page(path, index, dpi=options.dpi)
-        result = ocr_image(image, dpi=options.dpi, page_width_pt=width, page_height_pt=height, engine=options.engine)
-        return OcrPage(
-            index,
-            result.words,
-            result.width,
-            result.height,
-            result.engine,
-            list(result.notes),
-            worker=os.getpid(),
-            model_loads=model_loads(),
-        )
+        found = find_text_lines(image, dpi=options.dpi, page_width_pt=width, page_height_pt=height, engine=options.engine)
+        if isinstance(found, OcrResult):
+            result = found
+        elif keep_lines and len(found.lines.groups) > 1:
+            return PageLines(index, found, os.getpid(), model_loads())
+        else:
+            engine = get_engine(options.engine)
+            assert isinstance(engine, PaddleEngine)
+            result = read_text_lines(found, engine.recognise(found.lines.crops), engine)
+        return _page(index, result, os.getpid(), model_loads())
     except Exception as exc:  # the page is reported, the batch goes on
-        log.exception("OCR failed on page %d of %s", index + 1, path)
-        error = f"{type(exc).__name__}: {exc}"
-        return OcrPage(index, [], width, height, options.engine or "default", error=error, worker=os.getpid())
+        return _failed(path, index, width, height, options, exc)
+
+
+def read_lines(crops: list[Any], engine: str | None) -> list[tuple[str, float]]:
+    """(text, score) of each of a page's line crops (one group of `PageLines`), in order."""
+    from pipeline.ocr import PaddleEngine, get_engine
+
+    eng = get_engine(engine)
+    assert isinstance(eng, PaddleEngine)
+    return eng.recognise(crops)
+
+
+def _page(index: int, result: OcrResult, worker: int, loads: int) -> OcrPage:
+    return OcrPage(
+        index, result.words, result.width, result.height, result.engine, list(result.notes), worker=worker,
+        model_loads=loads,
+    )
+
+
+def _failed(path: str, index: int, width: float, height: float, options: OcrOptions, exc: Exception) -> OcrPage:
+    log.error("OCR failed on page %d of %s", index + 1, path, exc_info=exc)
+    error = f"{type(exc).__name__}: {exc}"
+    return OcrPage(index, [], width, height, options.engine or "default", error=error, worker=os.getpid())
 
 
 _POOL: Executor | None = None
@@ -196,10 +242,17 @@ Pages = list[tuple[int, float, float]]  # (0-based index, width, height) of the 
 
 
 class PendingOcr:
-    """One file's pages as the pool reads them; pages read in this process are read when asked for."""
+    """One file's pages as the pool reads them; pages read in this process are read when asked for.
 
-    def __init__(self, path: Path, pages: Pages, options: OcrOptions, futures: list[Future[OcrPage]] | None) -> None:
-        self.path, self.pages, self.options, self._futures = path, pages, options, futures
+    With `split`, a page's text lines go back to the pool in groups once they are found, so
+    that one dense page is read by every worker instead of one (a lone letter in a fresh
+    process: its first page is most of the OCR).
+    """
+
+    def __init__(
+        self, path: Path, pages: Pages, options: OcrOptions, futures: list[Future[Any]] | None, split: bool = False
+    ) -> None:
+        self.path, self.pages, self.options, self._futures, self._split = path, pages, options, futures, split
 
     def unread(self) -> int:
         """Pages the pool has not finished: while there are any, this process has time for other work."""
@@ -209,16 +262,55 @@ class PendingOcr:
         """The pages, in page order."""
         if self._futures is None:
             return [ocr_page(str(self.path), i, w, h, self.options) for i, w, h in self.pages]
-        return [f.result() for f in self._futures]
+        if not self._split:
+            return [f.result() for f in self._futures]
+        groups: dict[int, list[Future[list[tuple[str, float]]]]] = {}
+        for future in as_completed(self._futures):  # each page's groups sent out as soon as they are found
+            lines = future.result()
+            if isinstance(lines, PageLines):
+                crops = lines.found.lines.crops
+                groups[lines.index] = [
+                    _pool(worker_count(self.options), self.options.engine).submit(
+                        read_lines, [crops[i] for i in group], self.options.engine
+                    )
+                    for group in lines.found.lines.groups
+                ]
+        return [self._put_together(f.result(), groups) for f in self._futures]
+
+    def _put_together(self, lines: OcrPage | PageLines, groups: dict[int, list[Future[Any]]]) -> OcrPage:
+        if isinstance(lines, OcrPage):
+            return lines
+        from pipeline.ocr import PaddleEngine, get_engine, read_text_lines
+
+        found = lines.found
+        _, width, height = next(p for p in self.pages if p[0] == lines.index)
+        texts: list[tuple[str, float]] = [("", 0.0)] * len(found.lines.crops)
+        try:
+            for group, future in zip(found.lines.groups, groups[lines.index], strict=True):
+                for i, text in zip(group, future.result(), strict=True):
+                    texts[i] = text
+            engine = get_engine(self.options.engine)
+            assert isinstance(engine, PaddleEngine)
+            result = read_text_lines(found, texts, engine)
+        except Exception as exc:  # the page is reported, the batch goes on
+            return _failed(str(self.path), lines.index, width, height, self.options, exc)
+        return _page(lines.index, result, lines.worker, lines.model_loads)
 
 
 def submit_pages(path: Path, pages: Pages, options: OcrOptions, *, batch: bool = False) -> PendingOcr:
-    """Send `pages` of `path` to the pool; `batch`: more files follow (even a lone page starts the pool)."""
+    """Send `pages` of `path` to the pool; `batch`: more files follow (even a lone page starts the pool).
+
+    A file read alone has its pages' lines shared out among the workers (`PendingOcr`); in a
+    batch the other files keep the workers busy, and a page is read where it is found.
+    """
     workers = worker_count(options)
     if not pages or workers <= 1 or (len(pages) == 1 and _POOL is None and not batch):
         return PendingOcr(path, pages, options, None)
     pool = _pool(workers, options.engine)
-    return PendingOcr(path, pages, options, [pool.submit(ocr_page, str(path), i, w, h, options) for i, w, h in pages])
+    job = ocr_page if batch else find_page_lines
+    return PendingOcr(
+        path, pages, options, [pool.submit(job, str(path), i, w, h, options) for i, w, h in pages], split=not batch
+    )
 
 
 def ocr_pages(path: Path, pages: Pages, options: OcrOptions) -> list[OcrPage]:

