@@ -13,6 +13,7 @@ and stored; its letters are linked to the first copy's, as a re-sent letter woul
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,38 +106,43 @@ def main() -> None:
         root = Path(tmp)
         files, pages = make_inputs(root / "inputs", args.letters, args.scanned_pages)
         print(f"{files} files, {pages} pages ({args.letters} born-digital letters, ~{args.scanned_pages} scanned pages)")
-        rows: list[tuple[str, float]] = []
-        n = 0
+        configs: list[tuple[str, Any]] = [("direct (no Prefect)", lambda w: run_direct(root / "inputs", w))]
+        configs += [
+            (f"flow, {k} thread{'s' if k > 1 else ''}", lambda w, k=k: run_flow(root / "inputs", w, k)) for k in args.workers
+        ]
+        with contextlib.ExitStack() as stack:
+            if args.dask:
+                import dask
+                from distributed import LocalCluster
 
-        def timed(label: str, fn: object) -> None:
-            nonlocal n
-            times = []
-            for _ in range(args.runs):
-                n += 1
-                times.append(fn(root / f"w{n}"))  # type: ignore[operator]
-            rows.append((label, statistics.median(times)))
-            print(f"{label:22} {rows[-1][1]:8.1f} s  {args.letters / rows[-1][1]:6.2f} letters/s  "
-                  f"{pages / rows[-1][1]:6.2f} pages/s", flush=True)
+                from pipeline.flows import share_embedded_server
 
-        timed("direct (no Prefect)", lambda w: run_direct(root / "inputs", w))
-        for workers in args.workers:
-            timed(f"flow, {workers} thread{'s' if workers > 1 else ''}", lambda w, k=workers: run_flow(root / "inputs", w, k))
-        if args.dask:
-            import dask
-            from distributed import LocalCluster
-
-            from pipeline.flows import share_embedded_server
-
-            share_embedded_server()  # workers report to this process's Prefect server (none of their own)
-
-            with dask.config.set({"distributed.worker.daemon": False}), LocalCluster(
-                n_workers=args.dask, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster:  # type: ignore[no-untyped-call]
-                timed(f"flow, Dask {args.dask} procs", lambda w: run_flow(root / "inputs", w, 1, cluster.scheduler_address))
-        direct = rows[0][1]
-        one = next((t for label, t in rows if label == "flow, 1 thread"), None)
-        if one is not None:
-            print(f"flow overhead at 1 worker: {one / direct - 1:+.1%} against the direct pipeline (same run)")
+                share_embedded_server()  # workers report to this process's Prefect server (none of their own)
+                stack.enter_context(dask.config.set({"distributed.worker.daemon": False}))
+                cluster = stack.enter_context(LocalCluster(
+                    n_workers=args.dask, threads_per_worker=1, processes=True, dashboard_address=None
+                ))  # type: ignore[no-untyped-call]
+                configs.append((f"flow, Dask {args.dask} procs",
+                                lambda w: run_flow(root / "inputs", w, 1, cluster.scheduler_address)))
+            # the configurations alternate, round after round: a change of load on the shared machine
+            # falls on all of them, and the ratios are taken within a round
+            times: dict[str, list[float]] = {label: [] for label, _ in configs}
+            n = 0
+            for r in range(args.runs):
+                for label, fn in configs:
+                    n += 1
+                    times[label].append(fn(root / f"w{n}"))
+                    t = times[label][-1]
+                    print(f"round {r + 1}: {label:22} {t:8.1f} s  {args.letters / t:6.2f} letters/s  "
+                          f"{pages / t:6.2f} pages/s", flush=True)
+        rows = [(label, statistics.median(ts)) for label, ts in times.items()]
+        print("median over rounds:")
+        for label, t in rows:
+            print(f"  {label:22} {t:8.1f} s  {args.letters / t:6.2f} letters/s  {pages / t:6.2f} pages/s")
+        if "flow, 1 thread" in times:
+            ratios = [f / d for f, d in zip(times["flow, 1 thread"], times["direct (no Prefect)"], strict=True)]
+            print(f"flow overhead at 1 worker, per round: {', '.join(f'{x - 1:+.1%}' for x in ratios)}; "
+                  f"median {statistics.median(ratios) - 1:+.1%}")
 
 
 if __name__ == "__main__":
