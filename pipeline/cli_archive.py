@@ -10,13 +10,10 @@ PDF reader, spaCy or flow, and `extract` or `--help` no archive.
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import json
 import os
-import re
 import sys
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,13 +22,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from extractors.glossary import SPEEDS
+from pipeline.search_input import FilterError, search_filters
 
 if TYPE_CHECKING:
     from pipeline.search import Hit
     from pipeline.show import DocumentView
     from pipeline.store import FileReport
 
-KINDS = ("letter", "form", "other")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -69,61 +66,6 @@ def _run_ingest(paths: list[Path], ocr: bool = True, progress: bool = False) -> 
     with _progress_bar(progress):
         run = ingest_flow([str(p) for p in paths], ocr=ocr)
     return run.reports, run.routing
-
-
-# a year or a month alone: ROC (112年, 民國112年3月, 112/03) or Gregorian (2023, 2023-03, 2023年3月)
-_YEAR_MONTH = re.compile(
-    r"(?:中華民國|民國)?(?P<year>\d{1,4})(?:年|(?=[/.-]|$))(?:[/.-]?(?P<month>\d{1,2})月?)?"
-)
-
-
-def _year_month(value: str, end: bool) -> datetime.date | None:
-    """The first (or with `end`, the last) day of a year or month given alone; None if it is not one."""
-    m = _YEAR_MONTH.fullmatch(re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)))
-    if m is None:
-        return None
-    year = int(m["year"])
-    if len(m["year"]) < 4:  # up to three digits: an ROC year (民國元年 = 1912)
-        year = year + 1911 if year >= 1 else 0
-    month = int(m["month"]) if m["month"] else None
-    if not datetime.MINYEAR <= year <= datetime.MAXYEAR or (month is not None and not 1 <= month <= 12):
-        return None
-    if not end:
-        return datetime.date(year, month or 1, 1)
-    month = month or 12
-    return datetime.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _parse_day(value: str | None, option: str, end: bool = False) -> datetime.date | None:
-    """A day, or a year or month standing for its first day (`--from`) or last day (`--to`)."""
-    if value is None:
-        return None
-    from extractors.dates import parse_date
-
-    day = parse_date(value) or _year_month(value, end)
-    if day is None:
-        try:
-            day = datetime.date.fromisoformat(value.strip())
-        except ValueError:
-            typer.echo(
-                f"{option}: not a date: {value!r} (e.g. 112/05/30, 民國112年5月30日, 2023-05-30, a year 112年 or 2023, "
-                "a month 112/03 or 2023-03)",
-                err=True,
-            )
-            raise typer.Exit(2) from None
-    return day
-
-
-def _parse_speed(value: str | None) -> str | None:
-    """A 速別 of the glossary (件 may be left out); anything else is a usage error."""
-    if value is None or not value.strip():
-        return None
-    speed = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value))
-    for known in (speed, speed + "件"):
-        if known in SPEEDS:
-            return known
-    typer.echo(f"--speed: unknown 速別 {value!r}: use one of {', '.join(SPEEDS)}", err=True)
-    raise typer.Exit(2)
 
 
 def _hit_lines(hit: Hit) -> list[str]:
@@ -373,27 +315,14 @@ def register(app: typer.Typer) -> None:
         the query names, then words in the 主旨, in the parties, anywhere; newest first among equals.
         """
         from pipeline.db import open_archive
-        from pipeline.search import SearchFilters, search
+        from pipeline.search import search
 
-        if kind is not None and kind not in KINDS:
-            typer.echo(f"--kind must be one of {', '.join(KINDS)}", err=True)
-            raise typer.Exit(2)
-        filters = SearchFilters(
-            sender=sender or None,
-            recipient=recipient or None,
-            date_from=_parse_day(date_from, "--from"),
-            date_to=_parse_day(date_to, "--to", end=True),
-            speed=_parse_speed(speed),
-            number=number or None,
-            kind=kind,
-            include_agencies=include_agencies,
-        )
-        if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-            typer.echo(
-                f"--from {date_from} ({filters.date_from}) is after --to {date_to} ({filters.date_to}): swap them",
-                err=True,
-            )
-            raise typer.Exit(2)
+        try:
+            filters = search_filters(sender=sender, recipient=recipient, include_agencies=include_agencies,
+                                     date_from=date_from, date_to=date_to, speed=speed, number=number, kind=kind)
+        except FilterError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
         if not query.strip() and not filters.any():
             typer.echo("give a query or at least one filter", err=True)
             raise typer.Exit(2)
