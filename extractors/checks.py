@@ -55,15 +55,19 @@ def repair_vocabulary(value: str, vocabulary: tuple[str, ...]) -> str | None:
     return close[0] if len(close) == 1 else None
 
 
-def check_letter(doc: Document, conf: dict[str, float], raw_issue_date: str | None) -> None:
-    """Repair what a check makes certain; lower the confidence of what it cannot settle."""
-    if doc.sender:
+def check_letter(doc: Document, conf: dict[str, float], raw_issue_date: str | None, repair: bool = True) -> None:
+    """Repair what a check makes certain; lower the confidence of what it cannot settle.
+
+    `repair=False` for values that were not read from a page (a DI file's elements): nothing
+    was misread, so nothing is repaired, but a conflict is still flagged.
+    """
+    if doc.sender and repair:
         fixed, cap = repair_sender(doc.sender)
         if cap is not None:
             doc.sender = fixed
             conf["sender"] = min(conf.get("sender", 1.0), cap)
     if doc.speed and doc.speed not in g.SPEEDS:
-        word = repair_vocabulary(doc.speed, g.SPEEDS)
+        word = repair_vocabulary(doc.speed, g.SPEEDS) if repair else None
         if word:
             doc.speed = word
             conf["speed"] = REPAIRED

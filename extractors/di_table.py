@@ -133,21 +133,33 @@ def _numeral(n: int) -> str:
 
 
 def _issue_date(values: Values) -> str | None:
-    y, m, d = (re.sub(r"\D", "", values.get(("發文日期", k), "")) for k in ("年", "月", "日"))  # `2012.` as OCR reads it
+    return issue_date_text(*(values.get(("發文日期", k), "") for k in ("年", "月", "日")))
+
+
+def issue_date_text(year: str, month: str, day: str) -> str | None:
+    """The 發文日期 as a letter prints it, from the 年/月/日 elements (ROC or Gregorian year)."""
+    y, m, d = (re.sub(r"\D", "", v) for v in (year, month, day))  # `2012.` as OCR reads it
     if not (y.isdigit() and m.isdigit() and d.isdigit()):
         return None
     return f"{y}年{int(m)}月{int(d)}日" if int(y) > 1911 else f"中華民國{int(y)}年{int(m)}月{int(d)}日"
 
 
 def _doc_number(values: Values) -> str | None:
-    zi = re.sub(r"\s+", "", values.get(("發文字號", "字"), "")).removesuffix("字")
-    serial = re.sub(r"\s+", "", values.get(("發文字號", "流水號"), ""))
-    branch = re.sub(r"\s+", "", values.get(("發文字號", "支號"), ""))
-    year = re.sub(r"\s+", "", values.get(("發文字號", "年度"), ""))
+    return assemble_doc_number(*(values.get(("發文字號", k), "") for k in ("字", "年度", "流水號", "支號")))
+
+
+def assemble_doc_number(zi: str, year: str, serial: str, branch: str) -> str | None:
+    """The 發文字號 as a letter prints it, from the 字/年度/流水號/支號 elements of a DI file or its print-out.
+
+    The printed number is 年度 + 流水號 + 支號 (衛部醫字第1131660001號), unless the 流水號
+    already starts with the year (some systems write the whole number there).
+    """
+    zi, year, serial, branch = (re.sub(r"\s+", "", v) for v in (zi, year, serial, branch))
+    zi = zi.removesuffix("字")
     if not zi or not serial:
         return None
     if year and not (len(serial) >= 9 and serial.startswith(year)):
-        serial = year + serial  # the printed number is 年度 + 流水號 (+ 支號): 衛部醫字第1131660001號
+        serial = year + serial
     return f"{zi}字第{serial}{branch}號"
 
 

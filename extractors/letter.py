@@ -317,7 +317,7 @@ def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float)
     doc.received = read_receipt(split.stamp_lines, year)
     if doc.received:
         conf["received"] = 0.9
-    _fill_derived(doc, reader, conf, year)
+    fill_derived(doc, conf, year, reader.text("issue_date"), reader.text("meeting_time"))
     check_letter(doc, conf, reader.text("issue_date"))
     _cap_by_reading(conf, reader, split.stamp_lines)
     doc.confidence = {k: round(v, 3) for k, v in conf.items()}
@@ -568,18 +568,17 @@ def _fill_body(doc: Document, reader: _Reader, conf: dict[str, float], is_meetin
         conf["signatory"] = 0.75
 
 
-def _own_text(doc: Document, reader: _Reader) -> list[str]:
+def _own_text(doc: Document, raw_date: str | None, raw_meeting_time: str | None) -> list[str]:
     """The document's own prose, in reading order: where dates and citations are searched."""
     parts: list[str] = []
-    raw_date = reader.text("issue_date")
     if raw_date:
         parts.append(raw_date)
     for key in ("security", "attachments", "subject"):
         value = getattr(doc, key)
         if value:
             parts.append(value)
-    if is_meeting_time := reader.text("meeting_time"):
-        parts.append(is_meeting_time)
+    if raw_meeting_time:
+        parts.append(raw_meeting_time)
     for items in (doc.explanation, doc.measures, doc.notes):
         if items:
             parts.extend(item_texts(items))
@@ -592,9 +591,16 @@ def _own_text(doc: Document, reader: _Reader) -> list[str]:
     return parts
 
 
-def _fill_derived(doc: Document, reader: _Reader, conf: dict[str, float], year: int | None) -> None:
-    texts = _own_text(doc, reader)
-    prose = texts[1:] if reader.text("issue_date") else texts
+def fill_derived(
+    doc: Document, conf: dict[str, float], year: int | None, raw_date: str | None, raw_meeting_time: str | None = None
+) -> None:
+    """References, dates and deadline from the letter's own text; `raw_date` is the 發文日期 as printed.
+
+    Shared with the DI reader (extractors/di.py), so that a letter has the same derived fields
+    whether it arrived as a PDF or as a DI file.
+    """
+    texts = _own_text(doc, raw_date, raw_meeting_time)
+    prose = texts[1:] if raw_date else texts
     own = doc.doc_number
     for text in prose:
         # the spaCy pipeline's DOC_NUMBER entities carry the normalised, ellipsis-expanded 字號

@@ -67,6 +67,7 @@ class Document(BaseModel):
     file_code: str | None = None
     retention: str | None = None
     sender: str | None = None
+    sender_code: str | None = None  # 機關代碼, given by a DI file only (a printed letter does not carry it)
     doc_type: str | None = None
     contact: Contact | None = None
     recipient: str | None = None

@@ -1,0 +1,292 @@
+"""Electronic letters: a DI file (XML under the 函 DTD, docs/letter.md#electronic-letters) read as a `Document`.
+
+The exchange sends a letter as its elements, not as a page: every value is what the sender's
+system wrote, so nothing is repaired, and the derived fields (dates, references, deadline)
+come from the same texts as a printed letter's, by the same code (`extractors.letter.fill_derived`):
+a letter has the same JSON whether it arrived as a DI file or as a PDF.
+
+Parsing is safe by construction: no network, no DTD loaded, no entity expanded (lxml with
+`resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False`). A DI file declares
+only unparsed entities, one per attachment file (`<!ENTITY ATTCH1 SYSTEM "x.pdf" NDATA DI>`);
+a file declaring any other entity (an internal text entity, as a billion-laughs file does; an
+external one, `file:///etc/passwd`) or referring to one is refused whole.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from extractors import glossary as g
+from extractors.checks import check_letter
+from extractors.dates import parse_date, to_iso
+from extractors.di_table import assemble_doc_number, issue_date_text
+from extractors.doc_numbers import normalize_doc_number
+from extractors.labels import match_label
+from extractors.letter import fill_derived
+from extractors.numbering import join_text, match_number
+from extractors.parties import split_parties, split_title_name
+from schemas.letter import Contact, Document, Item
+
+ROOT = "函"
+SECTIONS = {"說明": "explanation", "辦法": "measures", "備註": "notes"}  # 段落@段名 → Document field
+READ = 1.0  # confidence of a value the sender's system wrote: nothing was read from a page
+
+
+class DIError(ValueError):
+    """A file that is no readable or no safe DI file; the message is the one line a user sees."""
+
+
+@dataclass
+class DILetter:
+    """A DI file's letter and the attachment files it names (their file names, in order)."""
+
+    document: Document
+    attachment_files: list[str] = field(default_factory=list)
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False,
+        remove_comments=True, remove_pis=True,
+    )
+
+
+def parse_di(data: bytes) -> etree._ElementTree:
+    """The XML tree of a DI file, refused (`DIError`) unless it is well formed, safe and a 函."""
+    if not data.strip():
+        raise DIError("empty DI file (0 bytes)")
+    data = _as_utf8(data)
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        if "amplification" in exc.msg:  # libxml2 measures entities even when it expands none
+            raise DIError("unsafe DI file: it declares entities that grow without bound (billion laughs): refused") from None
+        raise DIError(f"not a DI file: XML error at line {exc.lineno}: {exc.msg}") from None
+    tree = root.getroottree()
+    _refuse_entities(tree)
+    if root.tag != ROOT:
+        raise DIError(f"not a 函 DI file: its root element is <{root.tag}>, not <{ROOT}>")
+    return tree
+
+
+_DECLARATION = re.compile(rb"""^(\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_BIG5 = {"big5", "big-5", "cp950", "ms950", "x-big5"}
+
+
+def _as_utf8(data: bytes) -> bytes:
+    """A Big5 file (`99_2_big5.dtd`) decoded by Python's cp950, the Big5 that Windows systems write
+    (libxml2's Big5 lacks its extensions), and handed to the parser as UTF-8; others as they are."""
+    m = _DECLARATION.match(data)
+    if m is None or m.group(2).decode("ascii").lower() not in _BIG5:
+        return data
+    start, end = m.span(2)
+    try:
+        rest = data[end:].decode("cp950")
+    except UnicodeDecodeError as exc:
+        where = end + exc.start
+        raise DIError(f"not a Big5 DI file: bytes {data[where:end + exc.end]!r} at offset {where} are not Big5") from None
+    return data[len(m.group(1) or b"") : start] + b"utf-8" + rest.encode("utf-8")
+
+
+def _refuse_entities(tree: etree._ElementTree) -> None:
+    """Only unparsed entities (attachment files, with a notation) may be declared; none may be referred to."""
+    dtd = tree.docinfo.internalDTD
+    for entity in dtd.iterentities() if dtd is not None else ():
+        unparsed = entity.orig is None and entity.system_url and entity.content
+        if not unparsed:
+            kind = f"the external entity {entity.name!r} ({entity.system_url})" if entity.system_url else (
+                f"the text entity {entity.name!r}"
+            )
+            raise DIError(f"unsafe DI file: it declares {kind}; a DI file declares only its attachment files: refused")
+    for node in tree.getroot().iter(etree.Entity):
+        raise DIError(f"unsafe DI file: it refers to the entity {node.text}, which gongwen does not expand: refused")
+
+
+def _clean(text: str | None) -> str:
+    """An element's text as one line: the XML's own line breaks joined the way wrapped lines are."""
+    joined = ""
+    for line in (text or "").splitlines():
+        joined = join_text(joined, line.strip())
+    return joined.strip()
+
+
+def _text(element: etree._Element | None) -> str:
+    return _clean("".join(element.itertext())) if element is not None else ""
+
+
+def _first(root: etree._Element, path: str) -> str:
+    return _text(root.find(path))
+
+
+def _value(element: etree._Element | None, attribute: str = "代碼") -> str:
+    """A coded element (`<速別 代碼="普通件"/>`): its code, else its text."""
+    if element is None:
+        return ""
+    return (element.get(attribute) or "").strip() or _text(element)
+
+
+def _label(number: str) -> str:
+    """序號 → the item label of docs/document-json.md#the-item-tree (`一、` → `一`, `(1)` → `1`)."""
+    hit = match_number(number + " ")
+    if hit is not None and not hit[2].strip():
+        return hit[1]
+    return re.sub(r"^[(（\s]+|[)）、.．,，:：\s]+$", "", unicodedata.normalize("NFKC", number))
+
+
+def _items(parent: etree._Element) -> list[Item]:
+    """The 條列 directly under `parent`, with the 條列 nested in each."""
+    out: list[Item] = []
+    for entry in parent.findall("條列"):
+        texts = [_text(t) for t in entry.findall("文字")]
+        own = "".join(texts) if texts else _clean(entry.text)
+        out.append(Item(label=_label(entry.get("序號") or ""), text=own, children=_items(entry)))
+    return out
+
+
+def _section_name(paragraph: etree._Element) -> str:
+    name = re.sub(r"[\s:：]", "", paragraph.get("段名") or "")
+    return SECTIONS.get(name, "explanation")  # a 函 has 說明 and 辦法; any other 段名 is read as 說明
+
+
+def _contact(root: etree._Element) -> Contact | None:
+    values: dict[str, str] = {}
+    if address := _first(root, "地址"):
+        values["address"] = address
+    for line in root.findall("聯絡方式"):
+        hit = match_label(_text(line), [g.CONTACT_RES])
+        if hit is not None and hit[1].strip():
+            key, value = hit[0], hit[1].strip()
+            values.setdefault(key, value)
+    contact = Contact(**{k: v for k, v in values.items() if k != "name"})
+    if "name" in values:
+        contact.title, contact.name = split_title_name(values["name"])
+    return contact if any(v is not None for v in contact.model_dump().values()) else None
+
+
+def _parties(root: etree._Element, tag: str) -> str | None:
+    """A 正本/副本/受文者 list: its 全銜 (or 交換表) texts, one name list joined with 、."""
+    element = root.find(tag)
+    if element is None:
+        return None
+    names = [_text(e) for e in element if isinstance(e.tag, str)] or [_text(element)]
+    joined = "、".join(n for n in names if n)
+    return joined or None
+
+
+def _security(root: etree._Element) -> str | None:
+    """`密（公布後解密）`: the 密等 with its 解密條件或保密期限 in brackets, as letters print it."""
+    element = root.find("密等及解密條件或保密期限")
+    if element is None:
+        return None
+    level = _value(element.find("密等"))
+    condition = _first(element, "解密條件或保密期限")
+    if not level and not condition:
+        return None
+    return f"{level}（{condition}）" if condition else level
+
+
+def attachment_files(tree: etree._ElementTree) -> list[str]:
+    """The file names of the attachments: the unparsed entities that 附件檔名@附件名 names, in order."""
+    dtd = tree.docinfo.internalDTD
+    files = {e.name: e.system_url for e in dtd.iterentities()} if dtd is not None else {}
+    out: list[str] = []
+    for element in tree.getroot().iterfind("附件/附件檔名"):
+        for name in (element.get("附件名") or "").split():
+            target = files.get(name)
+            if target and target not in out:
+                out.append(target)
+    return out
+
+
+def _attachments(root: etree._Element, files: list[str]) -> str | None:
+    """附件's text; file names it does not mention follow it in brackets, as a print-out lists them."""
+    text = _first(root, "附件/文字")
+    missing = [f for f in files if f not in text]
+    if missing:
+        text = f"{text} ({'、'.join(missing)})".strip()
+    return text or None
+
+
+def _issue_date(root: etree._Element) -> str:
+    """The 發文日期 as written (`中華民國110年12月23日`); from 年/月/日 when there is no 年月日."""
+    written = _first(root, "發文日期/年月日")
+    if written:
+        return written
+    return issue_date_text(*(_first(root, f"發文日期/{k}") for k in ("年", "月", "日"))) or _first(root, "發文日期")
+
+
+def _doc_number(root: etree._Element) -> str | None:
+    number = assemble_doc_number(
+        _first(root, "發文字號/字"), _first(root, "發文字號/文號/年度"),
+        _first(root, "發文字號/文號/流水號"), _first(root, "發文字號/文號/支號"),
+    )
+    return normalize_doc_number(number) if number else None
+
+
+def letter_of(tree: etree._ElementTree) -> DILetter:
+    """Every element of the 函 DTD's list mapped onto the document schema (docs/document-json.md)."""
+    root = tree.getroot()
+    files = attachment_files(tree)
+    doc = Document(
+        kind="letter",
+        pages=[],  # a DI file has no pages
+        sender=_first(root, "發文機關/全銜") or None,
+        sender_code=_first(root, "發文機關/機關代碼") or None,
+        doc_type=_value(root.find("函類別")) or ROOT,
+        contact=_contact(root),
+        recipient=_parties(root, "受文者"),
+        speed=_value(root.find("速別")) or None,
+        security=_security(root),
+        attachments=_attachments(root, files),
+        subject="".join(_text(t) for t in root.findall("主旨/文字")) or None,
+        signatory=_text(root.find("署名")) or None,
+    )
+    raw_date = _issue_date(root)
+    parsed = parse_date(raw_date) if raw_date else None
+    doc.issue_date = to_iso(parsed) if parsed else None
+    doc.doc_number = _doc_number(root)
+    trees: dict[str, list[Item]] = {}
+    for paragraph in root.findall("段落"):
+        items = trees.setdefault(_section_name(paragraph), [])
+        if lead := "".join(_text(t) for t in paragraph.findall("文字")):
+            items.append(Item(label="", text=lead))  # a paragraph written without numbers
+        items.extend(_items(paragraph))
+    doc.explanation, doc.measures, doc.notes = (trees.get(k) or None for k in ("explanation", "measures", "notes"))
+    main, flagged_main = split_parties(_parties(root, "正本"))
+    copy, flagged_copy = split_parties(_parties(root, "副本"))
+    doc.cc_main, doc.cc_copy = main, copy
+    doc.cc_with_attachments = [*flagged_main, *flagged_copy] or None
+    conf = _confidence(doc)
+    year = int(doc.issue_date[:4]) if doc.issue_date else None
+    fill_derived(doc, conf, year, raw_date or None)
+    check_letter(doc, conf, raw_date or None, repair=False)
+    doc.confidence = {k: round(v, 3) for k, v in conf.items()}
+    return DILetter(doc, files)
+
+
+def _confidence(doc: Document) -> dict[str, float]:
+    conf: dict[str, float] = {}
+    values: dict[str, Any] = doc.model_dump(exclude={"kind", "pages", "references", "dates", "confidence"})
+    for key, value in values.items():
+        if value is not None:
+            conf[key] = READ
+    for key, value in (doc.contact.model_dump() if doc.contact else {}).items():
+        if value is not None:
+            conf[f"contact.{key}"] = READ
+    return conf
+
+
+def read_di(data: bytes) -> DILetter:
+    """A DI file's bytes (UTF-8, Big5 or any encoding its XML declaration names) → its letter."""
+    return letter_of(parse_di(data))
+
+
+def read_di_file(path: Path) -> DILetter:
+    """`read_di` of a file; OSError when it cannot be read."""
+    return read_di(path.read_bytes())
