@@ -31,6 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from schemas.statuses import USER_ROLES as USER_ROLES
+
 # Stable constraint names: migrations can name what they alter, on SQLite and PostgreSQL alike.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -361,3 +363,20 @@ class TaskEvent(Base):
     from_assignee: Mapped[str | None] = mapped_column(String(200))
     to_assignee: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# -- the web application (docs/web.md) ---------------------------------------------
+
+
+class User(Base):
+    """A person who logs in to the web application; never deleted (the audit log names them)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(12))  # one of USER_ROLES
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id, as argon2-cffi writes it
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)

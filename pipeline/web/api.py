@@ -1,0 +1,188 @@
+"""The JSON API under /api/: what the pages do, for programs. The schema: GET /api/openapi.json.
+
+The same session cookie as the pages: POST /api/login, then send the `csrf_token` it returns
+as the X-CSRF-Token header of every POST. The JSON is the CLI's (docs/cli.md): a search's
+hits as `gongwen search --json`, a letter as `gongwen show --json`, tasks as
+docs/routing.md#tasks. A refused queue action is 409 with the CLI's one-line message; a
+value that cannot be read is 422.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field
+
+from pipeline.routing.queue import QueueError
+from pipeline.web.auth import Analyst, Clerk, CsrfChecked, archive_of, csrf_token, log_in, log_out
+from pipeline.web.common import (
+    QUEUE_STATUSES,
+    SearchForm,
+    act,
+    act_on_many,
+    find_letter,
+    from_triage,
+    letter_json,
+    queue_page,
+    read_letter,
+    run_search,
+    task,
+)
+from pipeline.web.users import authenticate
+
+router = APIRouter(prefix="/api", tags=["api"])
+Short = Annotated[str, Field(max_length=2000)]
+
+
+class Credentials(BaseModel):
+    name: Annotated[str, Field(max_length=200)]
+    password: Annotated[str, Field(max_length=1000)]
+
+
+class TaskAction(BaseModel):
+    """What an action needs besides the task: `reason` to reject, `to` to reassign, an optional `note`."""
+
+    note: Short | None = None
+    reason: Short | None = None
+    to: Annotated[str, Field(max_length=200)] | None = None
+
+
+class BulkAction(TaskAction):
+    tasks: Annotated[list[int], Field(min_length=1, max_length=500)]
+    action: Annotated[str, Field(pattern="^(claim|done|reject|reassign)$")]
+
+
+class TriageDecision(BaseModel):
+    """`association`: make a task for it; none: file the document (存查) without forwarding it."""
+
+    association: Annotated[str, Field(max_length=80)] | None = None
+    note: Short | None = None
+
+
+def _refused(exc: QueueError) -> HTTPException:
+    return HTTPException(422 if exc.exit_code == 2 else 409, str(exc))
+
+
+@router.post("/login")
+def login(request: Request, credentials: Credentials) -> dict[str, Any]:
+    """Log in: sets the session cookie; returns the CSRF token to send with every POST."""
+    account = authenticate(archive_of(request), credentials.name, credentials.password)
+    if account is None:
+        raise HTTPException(401, "wrong name or password")
+    log_in(request, account)
+    return {"name": account.name, "role": account.role, "csrf_token": csrf_token(request)}
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout(request: Request) -> dict[str, Any]:
+    log_out(request)
+    return {"logged_out": True}
+
+
+@router.get("/me")
+def me(request: Request, account: Analyst) -> dict[str, Any]:
+    """Who is logged in, and the CSRF token of this session."""
+    return {"name": account.name, "role": account.role, "csrf_token": csrf_token(request)}
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    account: Analyst,
+    q: Annotated[str, Query(max_length=500)] = "",
+    sender: Annotated[str, Query(max_length=200)] = "",
+    recipient: Annotated[str, Query(max_length=200)] = "",
+    agencies: bool = False,
+    date_from: Annotated[str, Query(alias="from", max_length=40)] = "",
+    date_to: Annotated[str, Query(alias="to", max_length=40)] = "",
+    speed: Annotated[str, Query(max_length=20)] = "",
+    number: Annotated[str, Query(max_length=100)] = "",
+    kind: Annotated[str, Query(max_length=10)] = "",
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    """`gongwen search --json`, a page at a time: `total` counts every match, `results` are this page's."""
+    form = SearchForm(q, sender, recipient, agencies, date_from, date_to, speed, number, kind, page)
+    found = run_search(archive_of(request), form, per_page)
+    if found.error:
+        raise HTTPException(422, found.error)
+    if not found.searched:
+        raise HTTPException(422, "give a query (q) or at least one filter")
+    return {"query": q, "page": form.page, "per_page": per_page, "pages": found.pages, "count": len(found.hits),
+            "total": found.total, "results": [h.to_json() for h in found.hits]}
+
+
+@router.get("/letters/{ref}")
+def letter(request: Request, account: Analyst, ref: Annotated[str, PathParam(max_length=200)]) -> Any:
+    """`gongwen show --json` of a document id or a 字號 (a list when a 字號 names several letters), with its tasks."""
+    archive = archive_of(request)
+    pages = [p for i in find_letter(archive, ref) if (p := read_letter(archive, i)) is not None]
+    if not pages:
+        raise HTTPException(404, f"not in the archive: {ref}")
+    out = [letter_json(p, f"/letters/{p.view.id}/files/{{file_id}}.pdf") for p in pages]
+    return out[0] if len(out) == 1 else out
+
+
+@router.get("/queue")
+def queue(
+    request: Request,
+    account: Analyst,
+    status: str = "open",
+    assignee: Annotated[str, Query(max_length=200)] = "",
+    association: Annotated[str, Query(max_length=80)] = "",
+    overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> dict[str, Any]:
+    """`gongwen queue list --json`: tasks most urgent first, or with status=triage the documents no rule routed."""
+    if status not in QUEUE_STATUSES:
+        raise HTTPException(422, f"status must be one of {', '.join(QUEUE_STATUSES)}")
+    tasks, triage, total = queue_page(archive_of(request), status, assignee, association, overdue, limit)
+    if status == "triage":
+        return {"status": status, "count": len(triage), "total": total, "documents": triage}
+    return {"status": status, "count": len(tasks), "total": total, "tasks": [v.task for v in tasks]}
+
+
+@router.get("/queue/{task_id}")
+def queue_task(request: Request, account: Analyst, task_id: int) -> dict[str, Any]:
+    found = task(archive_of(request), task_id)
+    if found is None:
+        raise HTTPException(404, f"no task #{task_id}")
+    return found.task
+
+
+@router.post("/queue/bulk", dependencies=[CsrfChecked])
+def queue_bulk(request: Request, account: Clerk, body: BulkAction) -> dict[str, Any]:
+    """One action on many tasks, each alone: `results` maps each task to null (done) or why it was refused."""
+    results = act_on_many(archive_of(request), account.name, body.tasks, body.action,
+                          note=body.note, reason=body.reason, to=body.to)
+    return {"action": body.action, "done": sum(1 for v in results.values() if v is None),
+            "results": {str(k): v for k, v in results.items()}}
+
+
+@router.post("/queue/{task_id}/{action}", dependencies=[CsrfChecked])
+def queue_action(request: Request, account: Clerk, task_id: int, action: str,
+                 body: TaskAction | None = None) -> dict[str, Any]:
+    """claim, done, reject (with `reason`) or reassign (with `to`) under the logged-in user's name; the task after it."""
+    archive = archive_of(request)
+    if task(archive, task_id) is None:
+        raise HTTPException(404, f"no task #{task_id}")
+    body = body or TaskAction()
+    try:
+        act(archive, account.name, task_id, action, note=body.note, reason=body.reason, to=body.to)
+    except QueueError as exc:
+        raise _refused(exc) from None
+    after = task(archive, task_id)
+    assert after is not None
+    return after.task
+
+
+@router.post("/triage/{document_id}", dependencies=[CsrfChecked])
+def triage(request: Request, account: Clerk, document_id: int, body: TriageDecision) -> dict[str, Any]:
+    """Out of triage: a task for `association` (its id in `task`), or filed when no association is given."""
+    try:
+        made = from_triage(archive_of(request), account.name, document_id, body.association, body.note)
+    except QueueError as exc:
+        raise _refused(exc) from None
+    return {"document_id": document_id, "task": made, "filed": made is None}

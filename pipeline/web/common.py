@@ -1,0 +1,209 @@
+"""What the pages and the API both do, each once: search a page of hits, read a letter, act on the queue.
+
+The work itself is the service layer the CLI uses (pipeline/search.py, pipeline/show.py,
+pipeline/routing/queue.py, pipeline/search_input.py); this module only turns web inputs into
+its calls and its answers into what a page or a JSON response shows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from pipeline.db import Archive
+from pipeline.routing.queue import (
+    QueueError,
+    QueueFilters,
+    TaskView,
+    add_task,
+    claim,
+    done,
+    file_document,
+    get_task,
+    list_tasks,
+    reassign,
+    reject,
+    triage_list,
+)
+from pipeline.search import Hit, search
+from pipeline.search_input import FieldNames, FilterError, search_filters
+from pipeline.show import DocumentView, find_documents, show
+from schemas.orm import AssociationRow
+
+PER_PAGE = 20
+MAX_RESULTS = 1000  # search's own limit: pages past it are not served
+WEB_NAMES = FieldNames(date_from="發文日期起", date_to="發文日期迄", speed="速別", kind="類別")
+TASK_ACTIONS = ("claim", "done", "reject", "reassign")
+QUEUE_STATUSES = ("open", "pending", "claimed", "done", "rejected", "all", "triage")
+
+
+@dataclass
+class SearchForm:
+    """The search as the URL holds it (a bookmark, a shared link)."""
+
+    q: str = ""
+    sender: str = ""
+    recipient: str = ""
+    agencies: bool = False
+    date_from: str = ""
+    date_to: str = ""
+    speed: str = ""
+    number: str = ""
+    kind: str = ""
+    page: int = 1
+
+
+@dataclass
+class SearchPage:
+    form: SearchForm
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    per_page: int = PER_PAGE
+    error: str | None = None
+    searched: bool = False  # False: no query and no filter yet, an empty form
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(min(self.total, MAX_RESULTS) / self.per_page))
+
+    @property
+    def first(self) -> int:
+        return (self.form.page - 1) * self.per_page + 1
+
+
+def run_search(archive: Archive, form: SearchForm, per_page: int = PER_PAGE) -> SearchPage:
+    """One page of hits for `form`; a filter that cannot be read is the page's `error`, not an exception."""
+    out = SearchPage(form, per_page=per_page)
+    try:
+        filters = search_filters(sender=form.sender, recipient=form.recipient, include_agencies=form.agencies,
+                                 date_from=form.date_from, date_to=form.date_to, speed=form.speed,
+                                 number=form.number, kind=form.kind, names=WEB_NAMES)
+    except FilterError as exc:
+        out.error = str(exc)
+        return out
+    if not form.q.strip() and not filters.any():
+        return out
+    out.searched = True
+    form.page = max(1, min(form.page, MAX_RESULTS // per_page))
+    with archive.session() as session:
+        found = search(session, form.q, filters, min(MAX_RESULTS, form.page * per_page))
+    out.total = found.total
+    out.hits = found.hits[(form.page - 1) * per_page:]
+    return out
+
+
+def find_letter(archive: Archive, ref: str) -> list[int]:
+    """Ids for a document id or a 字號, as `gongwen show` finds them."""
+    with archive.session() as session:
+        return find_documents(session, ref)
+
+
+@dataclass
+class LetterPage:
+    view: DocumentView
+    tasks: list[TaskView]
+
+
+def read_letter(archive: Archive, doc_id: int) -> LetterPage | None:
+    """A stored document with its copies, versions, thread and routing tasks; None when there is none."""
+    with archive.session() as session:
+        view = show(session, doc_id, None)
+        if view is None:
+            return None
+        tasks, _ = list_tasks(session, QueueFilters(status="all", document_id=doc_id, limit=200))
+    return LetterPage(view, tasks)
+
+
+def letter_json(page: LetterPage, download: str) -> dict[str, Any]:
+    """`gongwen show --json`, with each file's download address instead of its path on the server, and the tasks."""
+    out = page.view.to_json()
+    for copy in out["files"]:
+        copy.pop("stored_at", None)
+        copy["download"] = download.format(file_id=copy["file_id"]) if copy["store_path"] else None
+    out["tasks"] = [t.task for t in page.tasks]
+    return out
+
+
+def original_pdf(archive: Archive, doc_id: int, file_id: int) -> tuple[Path, str] | None:
+    """The kept original of one file the document arrived in, and the name it had; None when not kept.
+
+    Only a file of that document, only inside the file store: the path comes from the archive,
+    never from the request, and is checked to stay under the store.
+    """
+    with archive.session() as session:
+        view = show(session, doc_id, None)
+    copy = next((c for c in view.copies if c.file_id == file_id), None) if view else None
+    if copy is None or not copy.store_path:
+        return None
+    root = archive.files.resolve()
+    path = (root / copy.store_path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    name = Path(copy.path.replace("\\", "/")).name or f"{copy.sha256}.pdf"
+    return path, name
+
+
+def queue_page(archive: Archive, status: str, assignee: str | None, association: str | None, overdue: bool,
+               limit: int) -> tuple[list[TaskView], list[dict[str, Any]], int]:
+    """(tasks, triage documents, total) of one view of the queue."""
+    with archive.session() as session:
+        if status == "triage":
+            docs, total = triage_list(session, limit)
+            return [], docs, total
+        views, total = list_tasks(session, QueueFilters(status, overdue, assignee or None, association or None,
+                                                        None, limit))
+    return views, [], total
+
+
+def associations(archive: Archive) -> list[tuple[str, str]]:
+    """(id, name) of the registry's active associations, for choosing one."""
+    with archive.session() as session:
+        rows = session.execute(select(AssociationRow.id, AssociationRow.name).where(AssociationRow.active)
+                               .order_by(AssociationRow.id))
+        return [(r.id, r.name) for r in rows]
+
+
+def act(archive: Archive, actor: str, task_id: int, action: str, *, note: str | None = None,
+        reason: str | None = None, to: str | None = None) -> None:
+    """One clerk's action on one task, under `actor`'s name in the audit log; QueueError when refused."""
+    note = note.strip() if note and note.strip() else None
+    if action == "claim":
+        claim(archive, task_id, actor)
+    elif action == "done":
+        done(archive, task_id, actor, note)
+    elif action == "reject":
+        reject(archive, task_id, actor, reason or "")
+    elif action == "reassign":
+        reassign(archive, task_id, actor, to or "", note)
+    else:
+        raise QueueError(f"unknown action {action!r}: use one of {', '.join(TASK_ACTIONS)}", exit_code=2)
+
+
+def act_on_many(archive: Archive, actor: str, task_ids: list[int], action: str, **details: str | None) -> dict[int, str | None]:
+    """The same action on each task, each in its own transaction: task id → None (done) or why it was refused."""
+    out: dict[int, str | None] = {}
+    for task_id in dict.fromkeys(task_ids):
+        try:
+            act(archive, actor, task_id, action, **details)
+            out[task_id] = None
+        except QueueError as exc:
+            out[task_id] = str(exc)
+    return out
+
+
+def task(archive: Archive, task_id: int) -> TaskView | None:
+    with archive.session() as session:
+        return get_task(session, task_id)
+
+
+def from_triage(archive: Archive, actor: str, document_id: int, association: str | None, note: str | None) -> int | None:
+    """A clerk's decision on a document in triage: a task for `association` (its id), or filed (存查) without one."""
+    note = note.strip() if note and note.strip() else None
+    if association:
+        return add_task(archive, document_id, association.strip(), actor, note)
+    file_document(archive, document_id, actor, note)
+    return None

@@ -1,0 +1,229 @@
+"""The pages: log-in, search, a letter, the queue, the accounts. Every change is a POST with the CSRF token.
+
+A page that changes something answers with a redirect (post/redirect/get) and leaves a
+message for the next page, so a reload never repeats an action.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from pipeline.routing.queue import QueueError
+from pipeline.web.app import flash, render
+from pipeline.web.auth import Admin, Analyst, Clerk, CsrfChecked, archive_of, current_account, log_in, log_out
+from pipeline.web.common import (
+    QUEUE_STATUSES,
+    TASK_ACTIONS,
+    SearchForm,
+    act_on_many,
+    associations,
+    find_letter,
+    from_triage,
+    original_pdf,
+    queue_page,
+    read_letter,
+    run_search,
+)
+from pipeline.web.users import UserError, add_user, authenticate, change_user, list_accounts
+from schemas.statuses import USER_ROLES
+
+router = APIRouter(include_in_schema=False)
+Text = Annotated[str, Form(max_length=2000)]
+
+
+def _local(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site (never another site: //host, /\\host, a scheme)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target:
+        return target
+    return default
+
+
+def _back(target: str | None, default: str) -> RedirectResponse:
+    return RedirectResponse(_local(target, default), status_code=303)
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/search", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/search") -> Response:
+    if current_account(request) is not None:
+        return _back(next, "/search")
+    return render(request, "login.html", {"next": _local(next, "/search"), "error": None})
+
+
+@router.post("/login", dependencies=[CsrfChecked])
+def login(request: Request, name: Text = "", password: Text = "", next: Text = "/search") -> Response:
+    account = authenticate(archive_of(request), name, password)
+    if account is None:
+        return render(request, "login.html", {"next": _local(next, "/search"), "error": "帳號或密碼錯誤", "name": name},
+                      status_code=401)
+    log_in(request, account)
+    return _back(next, "/search")
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout(request: Request) -> Response:
+    log_out(request)
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    account: Analyst,
+    q: Annotated[str, Query(max_length=500)] = "",
+    sender: Annotated[str, Query(max_length=200)] = "",
+    recipient: Annotated[str, Query(max_length=200)] = "",
+    agencies: bool = False,
+    date_from: Annotated[str, Query(alias="from", max_length=40)] = "",
+    date_to: Annotated[str, Query(alias="to", max_length=40)] = "",
+    speed: Annotated[str, Query(max_length=20)] = "",
+    number: Annotated[str, Query(max_length=100)] = "",
+    kind: Annotated[str, Query(max_length=10)] = "",
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+) -> Response:
+    form = SearchForm(q, sender, recipient, agencies, date_from, date_to, speed, number, kind, page)
+    found = run_search(archive_of(request), form)
+    params = {"q": q, "sender": sender, "recipient": recipient, "agencies": "1" if agencies else "",
+              "from": date_from, "to": date_to, "speed": speed, "number": number, "kind": kind}
+    kept = {k: v for k, v in params.items() if v}
+    return render(request, "search.html", {"found": found, "query": urlencode(kept)})
+
+
+@router.get("/letters")
+def letter_by_reference(request: Request, account: Analyst, ref: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """A document id or a 字號 typed in: its letter (or the choice, when a 字號 names several)."""
+    ids = find_letter(archive_of(request), ref) if ref.strip() else []
+    if len(ids) == 1:
+        return RedirectResponse(f"/letters/{ids[0]}", status_code=303)
+    if not ids:
+        raise HTTPException(404, f"檔案庫中沒有 {ref}")
+    return RedirectResponse(f"/search?{urlencode({'number': ref})}", status_code=303)
+
+
+@router.get("/letters/{doc_id}")
+def letter_page(request: Request, account: Analyst, doc_id: int) -> Response:
+    page = read_letter(archive_of(request), doc_id)
+    if page is None:
+        raise HTTPException(404, f"檔案庫中沒有 #{doc_id}")
+    return render(request, "letter.html", {"page": page, "doc": page.view.document, "view": page.view})
+
+
+@router.get("/letters/{doc_id}/files/{file_id}.pdf")
+def letter_original(request: Request, account: Analyst, doc_id: int, file_id: int) -> Response:
+    found = original_pdf(archive_of(request), doc_id, file_id)
+    if found is None:
+        raise HTTPException(404, "原始檔不在檔案庫中")
+    path, name = found
+    return FileResponse(path, media_type="application/pdf", filename=name, content_disposition_type="attachment")
+
+
+@router.get("/queue")
+def queue_view(
+    request: Request,
+    account: Analyst,
+    status: str = "open",
+    assignee: Annotated[str, Query(max_length=200)] = "",
+    association: Annotated[str, Query(max_length=80)] = "",
+    overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Response:
+    if status not in QUEUE_STATUSES:
+        raise HTTPException(422, f"status 必須是 {', '.join(QUEUE_STATUSES)} 之一")
+    archive = archive_of(request)
+    tasks, triage, total = queue_page(archive, status, assignee, association, overdue, limit)
+    groups: dict[str, list[object]] = {}
+    for view in tasks:
+        groups.setdefault(view.task["status"], []).append(view)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return render(request, "queue.html", {
+        "status": status, "assignee": assignee, "association": association, "overdue": overdue,
+        "groups": groups, "triage": triage, "total": total, "shown": len(tasks) or len(triage),
+        "associations": associations(archive), "statuses": QUEUE_STATUSES, "here": here,
+        "can_act": account.can("clerk"),
+    })
+
+
+def _report(request: Request, results: dict[int, str | None], action: str) -> None:
+    ok = [i for i, why in results.items() if why is None]
+    if ok:
+        flash(request, "ok", f"{action}：{'、'.join(f'#{i}' for i in ok)}")
+    for why in (why for why in results.values() if why is not None):
+        flash(request, "error", why)
+
+
+_ACTION_WORDS = {"claim": "已認領", "done": "已完成", "reject": "已退回", "reassign": "已改派"}
+
+
+@router.post("/queue/bulk", dependencies=[CsrfChecked])
+def queue_bulk(
+    request: Request, account: Clerk, action: Text, tasks: Annotated[list[int], Form()],
+    note: Text = "", reason: Text = "", to: Text = "", back: Text = "/queue",
+) -> Response:
+    """One action on the tasks ticked (a clerk clearing fifty at once); each task succeeds or fails alone."""
+    if action not in TASK_ACTIONS:
+        raise HTTPException(422, f"action 必須是 {', '.join(TASK_ACTIONS)} 之一")
+    results = act_on_many(archive_of(request), account.name, tasks, action, note=note, reason=reason, to=to)
+    _report(request, results, _ACTION_WORDS[action])
+    return _back(back, "/queue")
+
+
+@router.post("/queue/{task_id}/{action}", dependencies=[CsrfChecked])
+def queue_action(
+    request: Request, account: Clerk, task_id: int, action: str,
+    note: Text = "", reason: Text = "", to: Text = "", back: Text = "/queue",
+) -> Response:
+    if action not in TASK_ACTIONS:
+        raise HTTPException(404, f"沒有這個動作：{action}")
+    results = act_on_many(archive_of(request), account.name, [task_id], action, note=note, reason=reason, to=to)
+    _report(request, results, _ACTION_WORDS[action])
+    return _back(back, "/queue")
+
+
+@router.post("/triage/{document_id}", dependencies=[CsrfChecked])
+def triage_decision(
+    request: Request, account: Clerk, document_id: int, association: Text = "", note: Text = "",
+    back: Text = "/queue?status=triage",
+) -> Response:
+    """A task for an association (分辦), or filed without forwarding (存查) when none is chosen."""
+    try:
+        made = from_triage(archive_of(request), account.name, document_id, association or None, note)
+    except QueueError as exc:
+        flash(request, "error", str(exc))
+    else:
+        flash(request, "ok", f"#{document_id}：" + (f"已建立待辦 #{made}（{association}）" if made else "已存查，不轉知"))
+    return _back(back, "/queue?status=triage")
+
+
+@router.get("/admin/users")
+def users_page(request: Request, account: Admin) -> Response:
+    with archive_of(request).session() as session:
+        accounts = list_accounts(session)
+    return render(request, "users.html", {"accounts": accounts, "roles": USER_ROLES})
+
+
+@router.post("/admin/users", dependencies=[CsrfChecked])
+def users_change(
+    request: Request, account: Admin, name: Text, role: Text = "", password: Text = "", active: Text = "",
+    new: Text = "",
+) -> Response:
+    """Add an account (`new`), or change one's role, password or whether it may log in."""
+    archive = archive_of(request)
+    try:
+        if new:
+            added = add_user(archive, name, role, password)
+            flash(request, "ok", f"已新增使用者 {added.name}")
+        else:
+            changed = change_user(archive, name, role=role or None, password=password or None,
+                                  active={"1": True, "0": False}.get(active))
+            flash(request, "ok", f"已更新使用者 {changed.name}")
+    except UserError as exc:
+        flash(request, "error", str(exc))
+    return RedirectResponse("/admin/users", status_code=303)
