@@ -14,6 +14,7 @@ external one, `file:///etc/passwd`) or referring to one is refused whole.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -290,3 +291,162 @@ def read_di(data: bytes) -> DILetter:
 def read_di_file(path: Path) -> DILetter:
     """`read_di` of a file; OSError when it cannot be read."""
     return read_di(path.read_bytes())
+
+
+# -- DI out: a letter written as a DI file (the inverse of `letter_of`) -----------------------
+
+DTD_NAME = "104_2_utf8.dtd"  # the exchange's name for the 函 DTD, in the file's DOCTYPE
+DTD_FILE = Path(__file__).resolve().parent.parent / "schemas" / "gongwen_han.dtd"  # what gongwen checks against
+_NUMBER = re.compile(r"^(?P<zi>.+?字)第(?P<number>.+)號$")
+_YEAR_SERIAL = re.compile(r"^(?P<year>\d{3})(?P<serial>\d{7})(?P<branch>.*)$")
+_SECURITY = re.compile(r"^(?P<level>[^（(]+?)\s*[（(](?P<condition>.*)[）)]$")
+_FILE_NAME = re.compile(r"[\w.\-]+\.(?:pdf|odt|ods|odp|doc|docx|xls|xlsx|ppt|pptx|jpg|jpeg|png|tif|tiff|zip|txt|csv|di|sw)",
+                        re.IGNORECASE | re.ASCII)
+
+
+def number_parts(doc_number: str | None) -> tuple[str, str, str, str]:
+    """(字, 年度, 流水號, 支號) that `assemble_doc_number` puts back together into `doc_number`.
+
+    A ten-digit number is 年度 + 流水號 (+ 支號); any other number is its 流水號 whole. A 字號
+    not of the form …字第…號 keeps what fits (the DI file cannot carry it exactly).
+    """
+    m = _NUMBER.match(doc_number or "")
+    if m is None:
+        return "", "", doc_number or "", ""
+    zi, number = m.group("zi"), m.group("number")
+    split = _YEAR_SERIAL.match(number)
+    if split is not None:
+        parts = (zi, split.group("year"), split.group("serial"), split.group("branch"))
+        if assemble_doc_number(*parts) == doc_number:
+            return parts
+    return zi, "", number, ""
+
+
+def _security_parts(security: str | None) -> tuple[str, str]:
+    """`密（公布後解密）` → (密, 公布後解密): the inverse of `_security`."""
+    m = _SECURITY.match(security or "")
+    return (m.group("level"), m.group("condition")) if m else (security or "", "")
+
+
+def _issue_date_written(doc: Document) -> str:
+    """The 年月日 as the letter printed it (its first date mention), else in the ROC form."""
+    if not doc.issue_date:
+        return ""
+    if doc.dates and doc.dates[0].date == doc.issue_date:
+        return doc.dates[0].text
+    year, month, day = (int(p) for p in doc.issue_date.split("-"))
+    return f"中華民國{year - 1911}年{month}月{day}日"
+
+
+def _number_label(label: str, depth: int) -> str:
+    """An item label as a 序號 in the usual style of its level: 一、 (一) 1. (1)."""
+    if not label:
+        return ""
+    return f"{label}、" if depth == 0 else f"({label})" if depth % 2 else f"{label}."
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attributes: str) -> etree._Element:
+    element = etree.SubElement(parent, tag, attributes)
+    if text:
+        element.text = text
+    return element
+
+
+def _write_items(parent: etree._Element, items: list[Item], depth: int) -> None:
+    for item in items:
+        entry = _sub(parent, "條列", 序號=_number_label(item.label, depth))
+        _sub(entry, "文字", item.text)
+        _write_items(entry, item.children, depth + 1)
+
+
+def _write_paragraph(root: etree._Element, name: str, items: list[Item] | None) -> None:
+    if not items:
+        return
+    paragraph = _sub(root, "段落", 段名=f"{name}：")
+    first = items[0]
+    if not first.label and not first.children:  # a paragraph written without numbers
+        _sub(paragraph, "文字", first.text)
+        items = items[1:]
+    _write_items(paragraph, items, 0)
+
+
+def _names(doc: Document, names: list[str] | None) -> str:
+    flagged = set(doc.cc_with_attachments or [])
+    return "、".join(f"{n}(含附件)" if n in flagged else n for n in names or [])
+
+
+def write_di(doc: Document) -> bytes:
+    """`doc` as a DI file (UTF-8, the 函 element list, attachment file names as entities).
+
+    What the element list has no place for is left out: 檔號, 保存年限, receipt stamps, the
+    meeting fields of a 開會通知單, a form's or an `other` document's fields.
+    """
+    root = etree.Element(ROOT)
+    agency = _sub(root, "發文機關")
+    _sub(agency, "全銜", doc.sender)
+    _sub(agency, "機關代碼", doc.sender_code)
+    _sub(root, "函類別", 代碼=doc.doc_type or ROOT)
+    contact = doc.contact or Contact()
+    _sub(root, "地址", contact.address)
+    person = " ".join(p for p in (contact.title, contact.name) if p)
+    for label, value in (("承辦單位", contact.unit), ("承辦人", person), ("電話", contact.phone),
+                         ("傳真", contact.fax), ("電子信箱", contact.email)):
+        if value:
+            _sub(root, "聯絡方式", f"{label}：{value}")
+    _sub(_sub(root, "受文者"), "全銜", doc.recipient)
+    _sub(_sub(root, "發文日期"), "年月日", _issue_date_written(doc))
+    zi, year, serial, branch = number_parts(doc.doc_number)
+    number = _sub(root, "發文字號")
+    _sub(number, "字", zi)
+    serial_number = _sub(number, "文號")
+    for tag, value in (("年度", year), ("流水號", serial), ("支號", branch)):
+        _sub(serial_number, tag, value)
+    _sub(root, "速別", 代碼=doc.speed or "")
+    level, condition = _security_parts(doc.security)
+    security = _sub(root, "密等及解密條件或保密期限")
+    _sub(security, "密等", level)
+    _sub(security, "解密條件或保密期限", condition)
+    attachments = _sub(root, "附件")
+    _sub(attachments, "文字", doc.attachments)
+    files = list(dict.fromkeys(_FILE_NAME.findall(doc.attachments or "")))
+    entities = [f"ATTCH{i}" for i in range(1, len(files) + 1)]
+    if files:
+        _sub(attachments, "附件檔名", 附件名=" ".join(entities))
+    _sub(_sub(root, "主旨"), "文字", doc.subject)
+    for name, items in (("說明", doc.explanation), ("辦法", doc.measures), ("備註", doc.notes)):
+        _write_paragraph(root, name, items)
+    for tag, names in (("正本", doc.cc_main), ("副本", doc.cc_copy)):
+        parties = _sub(root, tag)
+        if names:
+            _sub(parties, "全銜", _names(doc, names))
+    _sub(root, "署名", doc.signatory)
+    subset = "".join(f'<!ENTITY {e} SYSTEM "{f}" NDATA DI>\n' for e, f in zip(entities, files, strict=True))
+    doctype = f'<!DOCTYPE {ROOT} SYSTEM "{DTD_NAME}"' + (f' [\n{subset}<!NOTATION DI SYSTEM "">\n]>' if subset else ">")
+    etree.indent(root, space="")
+    body: bytes = etree.tostring(root.getroottree(), encoding="utf-8", doctype=doctype)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body + b"\n"
+
+
+def validate_di(data: bytes) -> list[str]:
+    """What in a DI file breaks schemas/gongwen_han.dtd (empty when it is valid); read as safely as `parse_di`.
+
+    libxml2 checks 附件名 (ENTITIES) only against entities of the document's own DTD, so the file
+    is checked as one document whose internal subset is our DTD plus its attachment entities
+    (all of them unparsed: `parse_di` refused the file otherwise); nothing is loaded from outside.
+    """
+    tree = parse_di(data)
+    declared = tree.docinfo.internalDTD
+    entities = list(declared.iterentities()) if declared is not None else []
+    subset = re.sub(r"<!--.*?-->", "", DTD_FILE.read_text(encoding="utf-8"), flags=re.DOTALL)
+    subset += "".join(f'<!NOTATION {n} SYSTEM "">\n' for n in dict.fromkeys(e.content for e in entities))
+    subset += "".join(f"<!ENTITY {e.name} SYSTEM {_quoted(e.system_url)} NDATA {e.content}>\n" for e in entities)
+    body = etree.tostring(tree.getroot(), encoding="unicode")
+    document = f'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE {ROOT} [\n{subset}]>\n{body}'.encode()
+    parser = etree.XMLParser(dtd_validation=True, resolve_entities=False, no_network=True, huge_tree=False)
+    with contextlib.suppress(etree.XMLSyntaxError):  # invalid: the messages are in the error log
+        etree.fromstring(document, parser)
+    return [f"{e.message}" for e in parser.error_log.filter_from_errors()]
+
+
+def _quoted(literal: str) -> str:
+    return f"'{literal}'" if '"' in literal else f'"{literal}"'

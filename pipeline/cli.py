@@ -105,19 +105,19 @@ def _ocr_options(engine: str | None, dpi: int, no_ocr: bool) -> OcrOptions | Non
 
 @app.command()
 def extract(
-    files: Annotated[list[Path], typer.Argument(help="PDF files or folders of PDFs")],
+    files: Annotated[list[Path], typer.Argument(help="PDF and DI files, or folders of them")],
     as_json: Annotated[bool, typer.Option("--json", help="print the JSON (docs/document-json.md)")] = False,
     ocr_engine: OcrEngineOption = None,
     dpi: DpiOption = DEFAULT_DPI,
     no_ocr: NoOcrOption = False,
 ) -> None:
-    """Extract every letter and form in each PDF (scanned pages are OCR'd)."""
+    """Extract every letter and form in each PDF (scanned pages are OCR'd) or DI file (electronic letter)."""
     options = _ocr_options(ocr_engine, dpi, no_ocr)
     from pipeline.extract import expand_paths, extract_files, public_json
 
     paths = expand_paths(files)
     if not paths:
-        typer.echo("no PDF files given", err=True)
+        typer.echo("no PDF or DI files given", err=True)
         raise typer.Exit(2)
     results: list[FileResult] = []
     for path, result in zip(paths, extract_files(paths, options), strict=True):
@@ -126,7 +126,8 @@ def extract(
             if result.error:
                 typer.echo(f"{path}: ERROR {result.error}")
             else:
-                typer.echo(f"{path}: {result.pages} pages, {len(result.documents)} documents")
+                read = f"{result.pages} pages" if result.pages is not None else "DI file"
+                typer.echo(f"{path}: {read}, {len(result.documents)} documents")
                 for doc in result.documents:
                     typer.echo(_summary_line(doc))
     if as_json:

@@ -192,7 +192,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def ingest(
-        paths: Annotated[list[Path] | None, typer.Argument(help="PDF files or folders of PDFs (never moved)")] = None,
+        paths: Annotated[list[Path] | None, typer.Argument(help="PDF and DI files, or folders of them (never moved)")] = None,
         inbox: Annotated[
             list[Path] | None,
             typer.Option("--inbox", help="an inbox folder: new files are stored, then moved to processed/DAY/ "
@@ -208,7 +208,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--no-ocr", help="read text layers only: scanned files fail (and are tried again later)")
         ] = False,
     ) -> None:
-        """Extract, store and route PDFs ($GONGWEN_DATABASE_URL, default data/gongwen.sqlite); --inbox: the mail room's run."""
+        """Extract, store and route PDFs and DI files ($GONGWEN_DATABASE_URL, default data/gongwen.sqlite); --inbox: the mail room's run."""
         from pipeline.db import open_archive
         from pipeline.extract import expand_paths
         from pipeline.routing.queue import RouteSummary
@@ -224,8 +224,8 @@ def register(app: typer.Typer) -> None:
         if not paths:
             typer.echo("give PDF files or folders, or --inbox DIR", err=True)
             raise typer.Exit(2)
-        if not expand_paths(paths):  # folders without PDFs: an empty inbox is no error
-            typer.echo(f"nothing to do: no PDF files in {', '.join(str(p) for p in paths)}", err=True)
+        if not expand_paths(paths):  # folders without PDF or DI files: an empty inbox is no error
+            typer.echo(f"nothing to do: no PDF or DI files in {', '.join(str(p) for p in paths)}", err=True)
             if as_json:
                 _print_json({"files": [], "summary": IngestSummary().to_json(), "routing": None})
             return

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.di import DI_SUFFIX, attachments_beside, extract_di, is_di
 from pipeline.layout import build_page
 from pipeline.reader import InputError, Reading, sha256_of, start_reading
 from pipeline.scan import DEFAULT_OCR, OcrOptions, pool_running, worker_count
@@ -62,6 +63,8 @@ def _prepare_extractors() -> None:
 
 def _start(path: Path, ocr: OcrOptions | None, batch: bool) -> FileResult | tuple[FileResult, Reading]:
     """Read `path`'s text layers and send its scanned pages to OCR; a file that cannot be read is its result."""
+    if is_di(path):  # an electronic letter: read whole now (its attachment PDFs too)
+        return extract_di(path, ocr)
     result = FileResult(file=str(path))
     try:
         result.sha256 = sha256_of(path) if path.is_file() else None
@@ -132,11 +135,14 @@ def _unread(started: deque[FileResult | tuple[FileResult, Reading]]) -> int:
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Folders stand for the PDFs inside them (recursively), in a stable order."""
+    """Folders stand for the PDFs and DI files inside them (recursively), in a stable order; a PDF that
+    a DI file beside it names as its attachment is read with that DI file (pipeline/di.py), not alone."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() == ".pdf"))
+            found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in (".pdf", DI_SUFFIX))
+            attached = {a for q in found if is_di(q) for a in attachments_beside(q)}
+            out.extend(q for q in found if q not in attached)
         else:
             out.append(p)
     return out

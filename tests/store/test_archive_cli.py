@@ -75,7 +75,7 @@ def test_ingest_runs_the_prefect_flow(
 def test_an_empty_inbox_is_nothing_to_do(env: dict[str, str], tmp_path: Path) -> None:
     (tmp_path / "inbox").mkdir()
     result = runner.invoke(app, ["ingest", str(tmp_path / "inbox")])
-    assert result.exit_code == 0 and result.output.startswith("nothing to do: no PDF files in")
+    assert result.exit_code == 0 and result.output.startswith("nothing to do: no PDF or DI files in")
     assert not (tmp_path / "files").exists()
 
 
