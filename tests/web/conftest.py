@@ -118,3 +118,15 @@ def log_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
 def as_role(client: TestClient) -> object:
     """as_role("clerk") logs the client in with that role's user and returns the CSRF token."""
     return lambda role: log_in(client, role)
+
+
+def doc_id(archive: Archive, doc_number: str) -> int:
+    """The stored letter with this 字號 (ids depend on the order the template was filled in)."""
+    from sqlalchemy import select
+
+    from schemas.orm import DocumentRow
+
+    with archive.session() as s:
+        found = s.scalar(select(DocumentRow.id).where(DocumentRow.doc_number == doc_number))
+    assert found is not None, doc_number
+    return found
