@@ -19,6 +19,8 @@ from pipeline.routing.queue import QueueError
 from pipeline.web.auth import Analyst, Clerk, CsrfChecked, archive_of, csrf_token, log_in, log_out
 from pipeline.web.common import (
     QUEUE_STATUSES,
+    RowId,
+    RowIdField,
     SearchForm,
     act,
     act_on_many,
@@ -50,7 +52,7 @@ class TaskAction(BaseModel):
 
 
 class BulkAction(TaskAction):
-    tasks: Annotated[list[int], Field(min_length=1, max_length=500)]
+    tasks: Annotated[list[RowIdField], Field(min_length=1, max_length=500)]
     action: Annotated[str, Field(pattern="^(claim|done|reject|reassign)$")]
 
 
@@ -145,7 +147,7 @@ def queue(
 
 
 @router.get("/queue/{task_id}")
-def queue_task(request: Request, account: Analyst, task_id: int) -> dict[str, Any]:
+def queue_task(request: Request, account: Analyst, task_id: RowId) -> dict[str, Any]:
     found = task(archive_of(request), task_id)
     if found is None:
         raise HTTPException(404, f"no task #{task_id}")
@@ -162,7 +164,7 @@ def queue_bulk(request: Request, account: Clerk, body: BulkAction) -> dict[str, 
 
 
 @router.post("/queue/{task_id}/{action}", dependencies=[CsrfChecked])
-def queue_action(request: Request, account: Clerk, task_id: int, action: str,
+def queue_action(request: Request, account: Clerk, task_id: RowId, action: str,
                  body: TaskAction | None = None) -> dict[str, Any]:
     """claim, done, reject (with `reason`) or reassign (with `to`) under the logged-in user's name; the task after it."""
     archive = archive_of(request)
@@ -179,7 +181,7 @@ def queue_action(request: Request, account: Clerk, task_id: int, action: str,
 
 
 @router.post("/triage/{document_id}", dependencies=[CsrfChecked])
-def triage(request: Request, account: Clerk, document_id: int, body: TriageDecision) -> dict[str, Any]:
+def triage(request: Request, account: Clerk, document_id: RowId, body: TriageDecision) -> dict[str, Any]:
     """Out of triage: a task for `association` (its id in `task`), or filed when no association is given."""
     try:
         made = from_triage(archive_of(request), account.name, document_id, body.association, body.note)

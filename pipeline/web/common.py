@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path as PathParam
+from pydantic import Field
 from sqlalchemy import select
 
 from pipeline.db import Archive
@@ -31,7 +33,7 @@ from pipeline.routing.queue import (
 )
 from pipeline.search import Hit, search
 from pipeline.search_input import FieldNames, FilterError, search_filters
-from pipeline.show import DocumentView, find_documents, show
+from pipeline.show import MAX_ID, DocumentView, find_documents, show
 from schemas.orm import AssociationRow
 
 PER_PAGE = 20
@@ -39,6 +41,9 @@ MAX_RESULTS = 1000  # search's own limit: pages past it are not served
 WEB_NAMES = FieldNames(date_from="發文日期起", date_to="發文日期迄", speed="速別", kind="類別")
 TASK_ACTIONS = ("claim", "done", "reject", "reassign")
 QUEUE_STATUSES = ("open", "pending", "claimed", "done", "rejected", "all", "triage")
+# a row id in a URL or a body: what an INTEGER column holds (a larger one is a 422, not a database error)
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+RowIdField = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 @dataclass

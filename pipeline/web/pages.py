@@ -18,6 +18,8 @@ from pipeline.web.auth import Admin, Analyst, Clerk, CsrfChecked, archive_of, cu
 from pipeline.web.common import (
     QUEUE_STATUSES,
     TASK_ACTIONS,
+    RowId,
+    RowIdField,
     SearchForm,
     act_on_many,
     associations,
@@ -109,7 +111,7 @@ def letter_by_reference(request: Request, account: Analyst, ref: Annotated[str, 
 
 
 @router.get("/letters/{doc_id}")
-def letter_page(request: Request, account: Analyst, doc_id: int) -> Response:
+def letter_page(request: Request, account: Analyst, doc_id: RowId) -> Response:
     page = read_letter(archive_of(request), doc_id)
     if page is None:
         raise HTTPException(404, f"檔案庫中沒有 #{doc_id}")
@@ -117,7 +119,7 @@ def letter_page(request: Request, account: Analyst, doc_id: int) -> Response:
 
 
 @router.get("/letters/{doc_id}/files/{file_id}.pdf")
-def letter_original(request: Request, account: Analyst, doc_id: int, file_id: int) -> Response:
+def letter_original(request: Request, account: Analyst, doc_id: RowId, file_id: RowId) -> Response:
     found = original_pdf(archive_of(request), doc_id, file_id)
     if found is None:
         raise HTTPException(404, "原始檔不在檔案庫中")
@@ -164,7 +166,7 @@ _ACTION_WORDS = {"claim": "已認領", "done": "已完成", "reject": "已退回
 
 @router.post("/queue/bulk", dependencies=[CsrfChecked])
 def queue_bulk(
-    request: Request, account: Clerk, action: Text, tasks: Annotated[list[int], Form()],
+    request: Request, account: Clerk, action: Text, tasks: Annotated[list[RowIdField], Form()],
     note: Text = "", reason: Text = "", to: Text = "", back: Text = "/queue",
 ) -> Response:
     """One action on the tasks ticked (a clerk clearing fifty at once); each task succeeds or fails alone."""
@@ -177,7 +179,7 @@ def queue_bulk(
 
 @router.post("/queue/{task_id}/{action}", dependencies=[CsrfChecked])
 def queue_action(
-    request: Request, account: Clerk, task_id: int, action: str,
+    request: Request, account: Clerk, task_id: RowId, action: str,
     note: Text = "", reason: Text = "", to: Text = "", back: Text = "/queue",
 ) -> Response:
     if action not in TASK_ACTIONS:
@@ -189,7 +191,7 @@ def queue_action(
 
 @router.post("/triage/{document_id}", dependencies=[CsrfChecked])
 def triage_decision(
-    request: Request, account: Clerk, document_id: int, association: Text = "", note: Text = "",
+    request: Request, account: Clerk, document_id: RowId, association: Text = "", note: Text = "",
     back: Text = "/queue?status=triage",
 ) -> Response:
     """A task for an association (分辦), or filed without forwarding (存查) when none is chosen."""
