@@ -222,6 +222,8 @@ def users_change(
         if new:
             added = add_user(archive, name, role, password)
             flash(request, "ok", f"已新增使用者 {added.name}")
+        elif name == account.name and (active == "0" or (role and role != "admin")):
+            flash(request, "error", "不能停用自己或取消自己的管理者權限：請另一位管理者變更")
         else:
             changed = change_user(archive, name, role=role or None, password=password or None,
                                   active={"1": True, "0": False}.get(active))

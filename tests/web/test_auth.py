@@ -140,3 +140,12 @@ def test_the_session_cookie_is_signed_and_kept_from_scripts(client: TestClient, 
     login = client.post("/api/login", json={"name": "analyst", "password": PASSWORD})
     set_cookie = login.headers["set-cookie"].lower()
     assert "httponly" in set_cookie and "samesite=lax" in set_cookie
+
+
+def test_an_admin_cannot_lock_themselves_out(client: TestClient, as_role: AsRole, web_archive: Archive) -> None:
+    token = as_role("admin")
+    for change in ({"active": "0"}, {"role": "clerk"}):
+        client.post("/admin/users", data={"csrf_token": token, "name": "admin", **change})
+    with web_archive.session() as s:
+        assert s.execute(select(User.role, User.active).where(User.name == "admin")).one() == ("admin", True)
+    assert "不能停用自己" in client.get("/admin/users").text
