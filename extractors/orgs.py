@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -98,13 +98,19 @@ def normalize_for_match(text: str) -> str:
 
 def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     """`normalize_for_match(text)` and, for each of its characters, the index in `text` it came from."""
+    return fold_with_offsets(text, _norm_char)
+
+
+def fold_with_offsets(text: str, fold: Callable[[str], str]) -> tuple[str, list[int]]:
+    """`text` folded character by character and, for each character of the result, the index in
+    `text` it came from: how a match in a matching form is found again in the printed text."""
     chars: list[str] = []
     index: list[int] = []
     for i, c in enumerate(text):
-        n = _norm_char(c)
-        if n:
-            chars.append(n)
-            index.extend([i] * len(n))
+        folded = fold(c)
+        if folded:
+            chars.append(folded)
+            index.extend([i] * len(folded))
     return "".join(chars), index
 
 

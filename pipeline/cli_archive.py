@@ -25,9 +25,9 @@ from extractors.glossary import SPEEDS
 from pipeline.search_input import FilterError, search_filters
 
 if TYPE_CHECKING:
+    from pipeline.reports import FileReport
     from pipeline.search import Hit
     from pipeline.show import DocumentView
-    from pipeline.store import FileReport
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -211,8 +211,8 @@ def register(app: typer.Typer) -> None:
         """Extract, store and route PDFs and DI files ($GONGWEN_DATABASE_URL, default data/gongwen.sqlite); --inbox: the mail room's run."""
         from pipeline.db import open_archive
         from pipeline.extract import expand_paths
+        from pipeline.reports import IngestSummary
         from pipeline.routing.queue import RouteSummary
-        from pipeline.store import IngestSummary
 
         paths = paths or []
         if inbox:

@@ -15,7 +15,7 @@ both decide "new".
 Durability: a commit means the letter is on disk. SQLite runs in WAL mode with
 synchronous=FULL (each commit syncs the WAL) and PostgreSQL with its default
 synchronous_commit=on; the original PDF is fsynced, renamed into place and its folder
-fsynced before the row that names it commits (pipeline/store.py). A letter's rows never
+fsynced before the row that names it commits (pipeline/filestore.py). A letter's rows never
 point at a missing or empty original, short of a disk that lies; `gongwen fsck` finds and
 repairs what other accidents leave (pipeline/fsck.py).
 

@@ -61,13 +61,16 @@ def _prepare_extractors() -> None:
     build_nlp()
 
 
-def _start(path: Path, ocr: OcrOptions | None, batch: bool) -> FileResult | tuple[FileResult, Reading]:
+def _start(
+    path: Path, ocr: OcrOptions | None, batch: bool, sha256: str | None = None
+) -> FileResult | tuple[FileResult, Reading]:
     """Read `path`'s text layers and send its scanned pages to OCR; a file that cannot be read is its result."""
     if is_di(path):  # an electronic letter: read whole now (its attachment PDFs too)
         return extract_di(path, ocr)
-    result = FileResult(file=str(path))
+    result = FileResult(file=str(path), sha256=sha256)
     try:
-        result.sha256 = sha256_of(path) if path.is_file() else None
+        if sha256 is None:
+            result.sha256 = sha256_of(path) if path.is_file() else None
         return result, start_reading(path, ocr, batch=batch)
     except InputError as exc:
         result.error = str(exc)
@@ -101,9 +104,10 @@ def _finish(started: FileResult | tuple[FileResult, Reading]) -> FileResult:
     return result
 
 
-def extract_file(path: Path, ocr: OcrOptions | None = DEFAULT_OCR) -> FileResult:
-    """`ocr=None` reads text layers only (a scanned page then stays empty)."""
-    return _finish(_start(path, ocr, batch=False))
+def extract_file(path: Path, ocr: OcrOptions | None = DEFAULT_OCR, sha256: str | None = None) -> FileResult:
+    """`ocr=None` reads text layers only (a scanned page then stays empty); `sha256` is the file's
+    hash when the caller has it (`gongwen ingest` hashes first, to skip a file it holds): not read again."""
+    return _finish(_start(path, ocr, batch=False, sha256=sha256))
 
 
 AHEAD = 4  # files started at most before the one being finished

@@ -51,8 +51,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from pipeline.db import ArchiveUnreachable, open_archive
 from pipeline.extract import expand_paths, extract_file
+from pipeline.reports import FileReport, IngestSummary
 from pipeline.routing.queue import RouteSummary
-from pipeline.store import FileReport, IngestSummary, ingest_file
+from pipeline.store import ingest_file
 from schemas.letter import FileResult
 from schemas.orm import StoredFile
 
@@ -121,9 +122,9 @@ def share_embedded_server() -> str | None:
     return server.api_url
 
 
-def _text_layers_only(path: Path) -> FileResult:
+def _text_layers_only(path: Path, *, sha256: str | None = None) -> FileResult:
     """`--no-ocr`: scanned pages stay empty (the file fails and is tried again by a later run)."""
-    return extract_file(path, None)
+    return extract_file(path, None, sha256=sha256)
 
 
 def _transient(exc: BaseException) -> bool:

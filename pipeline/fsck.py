@@ -1,6 +1,6 @@
 """`gongwen fsck`: do the archive's rows and its file store agree?
 
-Ingest makes an original durable before the row naming it commits (pipeline/store.py), so
+Ingest makes an original durable before the row naming it commits (pipeline/filestore.py), so
 a crash leaves at worst an original no row names (the copy was made, the transaction
 never committed) or a half-written `.incoming-` copy. Other accidents (a store restored
 from an older backup, a file deleted by hand, a disk that lied) can leave a row whose
@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import text
 
 from pipeline.db import Archive
-from pipeline.store import INCOMING, fsync_dir
+from pipeline.filestore import INCOMING, fsync_dir
 
 ORPHANED = ".orphaned"
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from pipeline.search import number_key
+from pipeline.matching import number_key
 from schemas.letter import Contact, DateMention, Document, Item, Received
 from schemas.orm import (
     Appearance,

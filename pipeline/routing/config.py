@@ -18,8 +18,8 @@ from typing import Any
 import regex
 import yaml
 
+from pipeline.matching import match_form
 from pipeline.routing.match import fold_pattern
-from pipeline.search import match_form
 from schemas.routing import (
     CONDITION_FIELDS,
     DEFAULT_FUZZY_THRESHOLD,

@@ -16,9 +16,9 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from pipeline.matching import item_texts
 from pipeline.routing.due import WorkCalendar, form_due, letter_due
 from pipeline.routing.match import Facts, RegexGuard, Registry, Test, compile_condition
-from pipeline.search import item_texts
 from schemas.letter import Document
 from schemas.routing import Decision, RoutingConfig, RoutingInput, Rule, RuleMatch, Skipped, Target
 

@@ -1,6 +1,6 @@
 """Rule conditions compiled against one document's fields, Chinese-aware (docs/routing.md#matching).
 
-Every kind of match compares matching forms (`pipeline.search.match_form`: NFKC, 台→臺 and
+Every kind of match compares matching forms (`pipeline.matching.match_form`: NFKC, 台→臺 and
 the other variants, no whitespace, lower case), the one normalisation search uses too, so
 a rule finds what a search finds. There are no word boundaries (`\\b` never fires between
 Han characters), and a word that names a body matches its other names: the gazetteer's
@@ -23,7 +23,7 @@ import regex
 from rapidfuzz import fuzz
 
 from extractors.orgs import _norm_char, canonical_org, gazetteer
-from pipeline.search import match_form, match_form_with_offsets, parse_query
+from pipeline.matching import match_form, match_form_with_offsets, parse_query
 from schemas.routing import AllOf, AnyOf, Association, Condition, Match, Not, describe
 
 # one regex search may take this long; a pattern that times out this often is switched off

@@ -79,7 +79,8 @@ def test_extract_of_a_born_digital_letter_loads_no_archive_flow_ocr_or_routing(t
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["documents"]
     assert _tops(modules) & (OCR_STACK | FLOWS | ARCHIVE) == set()
-    assert _within(modules, "pipeline.routing", "pipeline.ocr", "pipeline.db", "pipeline.store") == []
+    assert _within(modules, "pipeline.routing", "pipeline.ocr", "pipeline.db", "pipeline.store", "pipeline.rows",
+                   "pipeline.writer", "pipeline.search") == []
 
 
 def test_spacy_is_loaded_by_the_first_letter_not_by_the_extract_command(tmp_path: Path) -> None:

@@ -121,10 +121,10 @@ _extracted: dict[Path, FileResult] = {}
 def extract() -> Callable[[Path], FileResult]:
     """The real extractor, run once per file per session (a fresh copy each call)."""
 
-    def cached(path: Path) -> FileResult:
+    def cached(path: Path, *, sha256: str | None = None) -> FileResult:
         key = path.resolve()
         if key not in _extracted:
-            _extracted[key] = extract_file(path)
+            _extracted[key] = extract_file(path, sha256=sha256)
         result = _extracted[key].model_copy(deep=True)
         result.file = str(path)
         return result

@@ -34,7 +34,9 @@ CHILD = """
 import os, signal, sys
 from pathlib import Path
 from sqlalchemy import event
+import pipeline.filestore as filestore
 import pipeline.store as store
+import pipeline.writer as writer
 from pipeline.db import Archive, make_engine
 from schemas.letter import FileResult
 
@@ -51,12 +53,12 @@ def after(fn):
 
 archive = Archive(make_engine(url), Path(files))
 if step == "mid-copy":  # the copy is written, not yet renamed into place
-    store.os.replace = die
+    filestore.os.replace = die
 elif step == "after-copy":
     store.keep_original = after(store.keep_original)
 elif step == "after-rows":  # every row written, the transaction open
-    store._SQLite.write = after(store._SQLite.write)
-    store._PostgreSQL.write = after(store._PostgreSQL.write)
+    writer._SQLite.write = after(writer._SQLite.write)
+    writer._PostgreSQL.write = after(writer._PostgreSQL.write)
 elif step == "before-commit":
     event.listen(archive.engine, "commit", die)
 elif step == "after-commit":

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from pipeline.db import Archive
-from pipeline.search import Hit, SearchFilters, match_form, parse_query, search, snippet
+from pipeline.matching import match_form, parse_query
+from pipeline.search import Hit, SearchFilters, search, snippet
 from pipeline.show import find_documents, show
 from pipeline.store import ingest_file, store_results
 from schemas.letter import FileResult

@@ -11,7 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, inspect, select, text
 
+import pipeline.extract as extract_module
 import pipeline.store as store
+import pipeline.writer as writer
 from pipeline.db import (
     DEFAULT_DATABASE_URL,
     Archive,
@@ -21,8 +23,11 @@ from pipeline.db import (
     head_revision,
 )
 from pipeline.extract import extract_file
+from pipeline.reader import sha256_of
+from pipeline.reports import FileReport
+from pipeline.rows import Rows
 from pipeline.show import load_document, show
-from pipeline.store import FileReport, ingest_file
+from pipeline.store import ingest_file
 from schemas.letter import FileResult
 from schemas.orm import (
     Appearance,
@@ -101,6 +106,22 @@ def test_same_file_twice_stores_nothing_new(archive: Archive, extract: Extract, 
     assert before["documents"] == 5 and before["files"] == 1
 
 
+def test_a_new_file_is_hashed_once(archive: Archive, samples_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ingest_file` hashes a file to know it before extracting it; extraction takes that hash (issue 10)."""
+    hashed: list[Path] = []
+
+    def counting(path: Path) -> str:
+        hashed.append(path)
+        return sha256_of(path)
+
+    for module in (store, extract_module):
+        monkeypatch.setattr(module, "sha256_of", counting)
+    pdf = samples_dir / "seed_003.pdf"
+    report = ingest_file(archive, pdf)
+    assert (report.status, report.sha256) == ("stored", hashlib.sha256(pdf.read_bytes()).hexdigest())
+    assert hashed == [pdf]
+
+
 def test_the_original_is_kept_by_its_content(archive: Archive, extract: Extract, samples_dir: Path) -> None:
     pdf = samples_dir / "seed_003.pdf"
     report = ingest(archive, pdf, extract)
@@ -176,16 +197,16 @@ def test_a_crash_mid_file_leaves_nothing_and_a_rerun_stores_it(
     seen: dict[str, int] = {}
 
     def crash_after(original: Callable[..., None]) -> Callable[..., None]:
-        def write(self: object, conn: Connection, rows: store.Rows) -> None:
-            order = store.WRITE_ORDER
-            monkeypatch.setattr(store, "WRITE_ORDER", order[: order.index(written) + 1])
+        def write(self: object, conn: Connection, rows: Rows) -> None:
+            order = writer.WRITE_ORDER
+            monkeypatch.setattr(writer, "WRITE_ORDER", order[: order.index(written) + 1])
             original(self, conn, rows)
             seen["documents"] = conn.execute(text("SELECT count(*) FROM documents")).scalar_one()
             raise RuntimeError("power cut")
 
         return write
 
-    for cls in (store._SQLite, store._PostgreSQL):
+    for cls in (writer._SQLite, writer._PostgreSQL):
         monkeypatch.setattr(cls, "write", crash_after(cls.write))
     with pytest.raises(RuntimeError, match="power cut"):
         ingest(archive, samples_dir / "seed_000.pdf", extract)
@@ -203,8 +224,8 @@ def test_a_crash_mid_file_leaves_nothing_and_a_rerun_stores_it(
 def test_failed_and_quarantined_files_are_recorded_and_the_batch_goes_on(
     archive: Archive, extract: Extract, samples_dir: Path, bad_files: dict[str, Path]
 ) -> None:
-    def text_layer_only(path: Path) -> FileResult:  # a blank page would go to OCR otherwise
-        return extract_file(path, ocr=None) if path == bad_files["blank"] else extract(path)
+    def text_layer_only(path: Path, *, sha256: str | None = None) -> FileResult:  # a blank page would go to OCR otherwise
+        return extract_file(path, ocr=None, sha256=sha256) if path == bad_files["blank"] else extract(path, sha256=sha256)
 
     reports = {name: ingest(archive, path, text_layer_only) for name, path in bad_files.items()}
     good = ingest(archive, samples_dir / "seed_003.pdf", extract)

@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.db import Archive, close_archives
+from pipeline.reports import FileReport, IngestSummary
 from pipeline.search import search
 from pipeline.show import find_documents, show
-from pipeline.store import FileReport, IngestSummary, ingest_file
+from pipeline.store import ingest_file
 from samples.generator import render_source
 from samples.scan import scan_samples
 from schemas.letter import FileResult

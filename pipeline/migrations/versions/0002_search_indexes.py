@@ -2,7 +2,7 @@
 
 SQLite: `document_fts`, an FTS5 trigram index whose content is document_text (triggers
 keep it in step), and `document_grams`, a contentless FTS5 index of each document's
-bigrams, one token each (pipeline/search.py feeds it), for two-character queries.
+bigrams, one token each (pipeline/matching.py computes them), for two-character queries.
 
 PostgreSQL: `document_grams`, a GIN-indexed text[] of each document's bigrams, serves every
 query of two characters or more (a query's bigrams must all be there, then the text is

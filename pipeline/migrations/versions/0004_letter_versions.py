@@ -3,7 +3,7 @@
 `documents.version_of` points a later version at the letter's first stored row (the one
 with `letter_key`, which citations resolve to); `documents.text_key` tells a copy (same
 text: linked) from a version (other text: stored). Existing rows get their text key from
-their stored search text, as ingest computes it (pipeline/store.py `text_key`).
+their stored search text, as ingest computes it (pipeline/rows.py `text_key`).
 
 Revision ID: 0004
 Revises: 0003
@@ -24,7 +24,7 @@ depends_on: str | None = None
 
 
 def _key(subject: str, parties: str, meta: str, body: str) -> str:
-    # the same as pipeline.store.text_key (copied: a migration does not change with the code)
+    # the same as pipeline.rows.text_key (copied: a migration does not change with the code)
     return hashlib.sha256("\x1f".join((subject, parties, meta, body)).encode()).hexdigest()
 
 

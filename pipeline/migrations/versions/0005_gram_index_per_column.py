@@ -12,7 +12,7 @@ indexed character as well as every bigram, for the subject, the parties and the 
   `parties_grams` (text[], GIN) are added.
 
 Existing rows are re-indexed from their stored search text (`document_text`), as ingest
-computes the tokens (pipeline/search.py `search_rows`).
+computes the tokens (pipeline/matching.py `search_rows`).
 
 Revision ID: 0005
 Revises: 0004
@@ -36,7 +36,7 @@ _BATCH = 2000
 
 
 def _grams(texts: Iterable[str]) -> list[str]:
-    # the same as pipeline.search.grams (copied: a migration does not change with the code)
+    # the same as pipeline.matching.grams (copied: a migration does not change with the code)
     texts = list(texts)
     chars = {ch for t in texts for ch in t if ch.isalnum()}
     pairs = {a + b for t in texts for line in t.split("\n") for a, b in pairwise(line)}

@@ -1,0 +1,373 @@
+"""Plan the archive rows that store extracted files: plain data in (`FileResult`s, and what the
+archive holds that they depend on: `Known`), plain data out (`Rows`, ids included), no database.
+
+- A file is known by its sha256: a file stored before plans nothing new; one that failed before
+  is tried again under its own row.
+- A letter is known by sender + 字號 (`letter_key`; the canonical organisation when the gazetteer
+  knows the sender): another copy of it, with the same text, is linked to the stored letter as
+  another `appearances` row, with that copy's pages and receipt stamp, not stored twice; with
+  other text (`text_key`) it is stored as a new version of it.
+- The letter graph: a cited 字號 is linked to the document with that number when it is in the
+  archive, whichever of the two arrives first (`resolve_citations`).
+
+Planning apart from writing (`pipeline.writer`) keeps a batch to a few round trips: everything a row depends on is read first (`Wanted` → `Known`, ids reserved), and
+`Known` is updated as files are planned, so the second file of a batch sees the first.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from extractors.orgs import canonical_org, gazetteer
+from pipeline.matching import SearchText, match_form, number_key, party_names, search_rows, search_text
+from pipeline.reports import FileReport, FileStatus, classify_failure
+from schemas.letter import Document, FileResult, Item
+
+log = logging.getLogger(__name__)
+
+_When = TypeVar("_When", datetime.date, datetime.datetime)
+
+
+# -- keys -----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65536)
+def organisation_of(name: str) -> str | None:
+    """Canonical gazetteer name of a printed party name (cached: a batch repeats names)."""
+    return canonical_org(name)
+
+
+def letter_key(doc: Document) -> str | None:
+    """Sender + 字號: the identity of a letter across the PDFs it arrives in (None for forms)."""
+    number = number_key(doc.doc_number)
+    if doc.kind != "letter" or not number or not doc.sender:
+        return None
+    sender = match_form(organisation_of(doc.sender) or doc.sender)
+    return f"{sender}|{number}"
+
+
+def text_key(searchable: SearchText) -> str:
+    """A letter's text identity: two copies with the same key are one version (matching forms:
+    spacing, 台/臺 and width do not count). Migration 0004 computes it the same way."""
+    joined = "\x1f".join((searchable.subject, searchable.parties, searchable.meta, searchable.body))
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def _iso(value: str | None, parse: Callable[[str], _When], warning: str) -> _When | None:
+    """`value` parsed, or None (logged with `warning`) when it is no ISO value: the row keeps the text."""
+    if not value:
+        return None
+    try:
+        return parse(value)
+    except ValueError:
+        log.warning(warning, value)
+        return None
+
+
+def _date(value: str | None) -> datetime.date | None:
+    return _iso(value, datetime.date.fromisoformat, "not an ISO date, not stored as a date: %r")
+
+
+def _datetime(value: str | None) -> datetime.datetime | None:
+    return _iso(value, datetime.datetime.fromisoformat, "not an ISO date-time, not stored: %r")
+
+
+# -- rows -----------------------------------------------------------------------
+
+
+def _document_values(doc: Document, file_id: int, position: int) -> dict[str, Any]:
+    contact = doc.contact
+    return {
+        "file_id": file_id,
+        "position": position,
+        "kind": doc.kind,
+        "page_first": doc.pages[0] if doc.pages else 0,
+        "page_last": doc.pages[-1] if doc.pages else 0,
+        "file_code": doc.file_code,
+        "retention": doc.retention,
+        "sender": doc.sender,
+        "doc_type": doc.doc_type,
+        "recipient": doc.recipient,
+        "issue_date": _date(doc.issue_date),
+        "doc_number": doc.doc_number,
+        "doc_number_key": number_key(doc.doc_number),
+        "letter_key": letter_key(doc),
+        "speed": doc.speed,
+        "security": doc.security,
+        "attachments": doc.attachments,
+        "subject": doc.subject,
+        "signatory": doc.signatory,
+        "contact_address": contact.address if contact else None,
+        "contact_unit": contact.unit if contact else None,
+        "contact_name": contact.name if contact else None,
+        "contact_title": contact.title if contact else None,
+        "contact_phone": contact.phone if contact else None,
+        "contact_fax": contact.fax if contact else None,
+        "contact_email": contact.email if contact else None,
+        "meeting_time": _datetime(doc.meeting_time),
+        "meeting_place": doc.meeting_place,
+        "chair": doc.chair,
+        "form_number": doc.form_number,
+        "title": doc.title,
+        "compiler": doc.compiler,
+        "period": doc.period,
+        "due": doc.due,
+        "deadline": _date(doc.deadline),
+        "created_at": datetime.datetime.now(datetime.UTC),
+    }
+
+
+def _items(document_id: int, section: str, items: Sequence[Item], ids: Iterator[int]) -> list[dict[str, Any]]:
+    """A 說明/辦法 tree as rows in reading order, each knowing its parent's id."""
+    out: list[dict[str, Any]] = []
+
+    def walk(level: Sequence[Item], parent: int | None, depth: int) -> None:
+        for position, item in enumerate(level):
+            item_id = next(ids)
+            row: dict[str, Any] = {
+                "id": item_id,
+                "document_id": document_id,
+                "section": section,
+                "parent_id": parent,
+                "seq": len(out),
+                "position": position,
+                "depth": depth,
+                "label": item.label,
+                "text": item.text,
+            }
+            out.append(row)
+            walk(item.children, item_id, depth + 1)
+
+    walk(items, None, 0)
+    return out
+
+
+def _count_items(items: Sequence[Item] | None) -> int:
+    return sum(1 + _count_items(i.children) for i in items or ())
+
+
+# -- files → rows: what is known, and the rows to write ----------------------------
+
+# tables in the order rows are written (parents before children)
+WRITE_ORDER = (
+    "organisations", "files", "documents", "appearances", "received_stamps", "items",
+    "parties", "dates", "citations", "field_confidences", "document_text", "document_grams",
+)
+# tables whose ids are reserved before writing (children need them)
+ALLOCATED = ("organisations", "files", "documents", "appearances", "received_stamps", "items")
+
+
+@dataclass
+class Wanted:
+    """What to look up before writing some files, and how many ids they may need."""
+
+    shas: list[str]
+    letters: list[str]
+    numbers: list[str]
+    organisations: list[str]
+    counts: dict[str, int]
+
+    @classmethod
+    def of(cls, results: Sequence[FileResult]) -> Wanted:
+        docs = [d for r in results if not r.error for d in r.documents]
+        orgs = sorted({o for d in docs for _, name in party_names(d) if (o := organisation_of(name))})
+        return cls(
+            shas=sorted({r.sha256 for r in results if r.sha256}),
+            letters=sorted({k for d in docs if (k := letter_key(d))}),
+            numbers=sorted({k for d in docs for n in [*d.references, d.doc_number] if n and (k := number_key(n))}),
+            organisations=orgs,
+            counts={
+                "organisations": len(orgs),
+                "files": len(results),
+                "documents": len(docs),
+                "appearances": len(docs),
+                "received_stamps": len(docs),
+                "items": sum(
+                    _count_items(d.explanation) + _count_items(d.measures) + _count_items(d.notes) + bool(d.text)
+                    for d in docs
+                ),
+            },
+        )
+
+
+@dataclass
+class Known:
+    """What the archive holds that new rows depend on (read under the write lock).
+
+    Planning updates it as it goes, so the second file of a batch sees the first.
+    """
+
+    files: dict[str, tuple[int, str, str | None]]  # sha256 → id, status, error
+    letters: dict[str, int]  # letter_key → document id
+    numbers: dict[str, int]  # doc_number_key → the first document with that number
+    organisations: dict[str, int]  # canonical name → id
+    ids: dict[str, Iterator[int]]  # table → fresh ids (reserved for this transaction)
+    versions: dict[str, dict[str, int]] = field(default_factory=dict)  # letter_key → text_key → document id
+
+
+@dataclass
+class Rows:
+    """Every row some files add, ids included, table by table; and the citations they resolve."""
+
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {t: [] for t in WRITE_ORDER})
+    resolves: list[dict[str, Any]] = field(default_factory=list)  # {"key", "id"}: stored citations of new letters
+    new_organisations: dict[str, int] = field(default_factory=dict)
+
+
+def _count(report: FileReport, documents: Sequence[Document]) -> None:
+    report.letters = sum(d.kind == "letter" for d in documents)
+    report.forms = sum(d.kind == "form" for d in documents)
+    report.other = sum(d.kind == "other" for d in documents)
+
+
+def plan_file(
+    result: FileResult, source_values: dict[str, Any], known: Known, rows: Rows, dialect: str
+) -> FileReport:
+    """Add the rows that store `result` to `rows` (plain data in, plain data out); its report."""
+    sha = cast(str, result.sha256)
+    report = FileReport(result.file, "stored", sha)
+    t = rows.tables
+    ids = known.ids
+    seen = known.files.get(sha)
+    if seen is not None and seen[1] != "failed":
+        report.status = "duplicate" if seen[1] == "stored" else "quarantined"
+        report.file_id, report.error = seen[0], seen[2]
+        return report
+    status: FileStatus = classify_failure(result) if result.error else "stored"
+    values = {"pages": result.pages, "text_source": result.text_source, "status": status, "error": result.error}
+    values.update(source_values)
+    if seen is None:
+        file_id = next(ids["files"])
+        path = str(Path(result.file).absolute())  # clickable from anywhere (gongwen show)
+        t["files"].append({"id": file_id, "sha256": sha, "path": path, "ingested_at": _now(), **values})
+    else:  # a file that failed before, tried again
+        file_id = seen[0]
+        rows.tables.setdefault("files_update", []).append({"id": file_id, **values})
+    known.files[sha] = (file_id, status, result.error)
+    report.file_id = file_id
+    if result.error:
+        report.status, report.error = status, result.error
+        return report
+    _count(report, result.documents)
+    gaz = gazetteer()
+    new_docs: list[tuple[int, Document, dict[str, str | None], SearchText]] = []
+    for position, doc in enumerate(result.documents):
+        key = letter_key(doc)
+        canonical = {name: organisation_of(name) for _, name in party_names(doc)}
+        searchable = search_text(doc, canonical)
+        tkey = text_key(searchable)
+        root = known.letters.get(key) if key else None
+        versions = known.versions.setdefault(key, {}) if key else {}
+        doc_id = versions.get(tkey) if root is not None else None
+        if doc_id is not None:  # the same letter, the same text: another copy
+            report.linked += 1
+        else:  # a new letter, or a new version of a stored one (same sender and 字號, other text)
+            doc_id = next(ids["documents"])
+            if key and root is None:
+                known.letters[key] = doc_id
+            elif root is not None:
+                report.versions += 1
+            versions[tkey] = doc_id
+            new_docs.append((doc_id, doc, canonical, searchable))
+            values = _document_values(doc, file_id, position) | {"text_key": tkey, "version_of": root}
+            if root is not None:
+                values["letter_key"] = None  # the letter's first row keeps it: citations resolve there
+            t["documents"].append({"id": doc_id, **values})
+            number = number_key(doc.doc_number)
+            if number and number not in known.numbers:
+                known.numbers[number] = doc_id
+                rows.resolves.append({"key": number, "id": doc_id})
+        report.documents.append(doc_id)
+        appearance_id = next(ids["appearances"])
+        t["appearances"].append(
+            {
+                "id": appearance_id,
+                "document_id": doc_id,
+                "file_id": file_id,
+                "position": position,
+                "page_first": doc.pages[0] if doc.pages else 0,
+                "page_last": doc.pages[-1] if doc.pages else 0,
+            }
+        )
+        if doc.received is not None:
+            t["received_stamps"].append(
+                {
+                    "id": next(ids["received_stamps"]),
+                    "document_id": doc_id,
+                    "appearance_id": appearance_id,
+                    "org": doc.received.org,
+                    "date": _date(doc.received.date),
+                    "number": doc.received.number,
+                }
+            )
+    for doc_id, doc, canonical, searchable in new_docs:
+        for section in ("explanation", "measures", "notes"):
+            t["items"].extend(_items(doc_id, section, getattr(doc, section) or [], ids["items"]))
+        if doc.text:  # an other document's text: one item of its own section (show reads it back)
+            t["items"].extend(_items(doc_id, "text", [Item(label="", text=doc.text)], ids["items"]))
+        flagged = set(doc.cc_with_attachments or [])
+        positions: dict[str, int] = {}
+        for role, name in party_names(doc):
+            positions[role] = positions.get(role, -1) + 1
+            org = canonical[name]
+            org_id = None
+            if org is not None:
+                org_id = known.organisations.get(org)
+                if org_id is None:
+                    org_id = known.organisations[org] = rows.new_organisations[org] = next(ids["organisations"])
+                    entry = gaz.get(org)
+                    t["organisations"].append(
+                        {
+                            "id": org_id,
+                            "name": org,
+                            "kind": entry.kind if entry else "local_agency",
+                            "parent": entry.parent if entry else None,
+                        }
+                    )
+            t["parties"].append(
+                {
+                    "document_id": doc_id,
+                    "role": role,
+                    "position": positions[role],
+                    "name": name,
+                    "name_key": match_form(name),
+                    "with_attachments": name in flagged and role in ("attendee", "observer", "cc_main", "cc_copy"),
+                    "organisation_id": org_id,
+                }
+            )
+        for position, mention in enumerate(doc.dates):
+            when = _date(mention.date)
+            if when is not None:
+                t["dates"].append({"document_id": doc_id, "position": position, "text": mention.text, "date": when})
+        for position, number in enumerate(doc.references):
+            key = number_key(number)
+            if key:
+                t["citations"].append(
+                    {"document_id": doc_id, "position": position, "doc_number": number, "doc_number_key": key,
+                     "cited_id": None}
+                )
+        t["field_confidences"].extend(
+            {"document_id": doc_id, "field": name, "value": float(value)} for name, value in doc.confidence.items()
+        )
+        for table, row in search_rows(doc_id, searchable, dialect).items():
+            t[table].append(row)
+    return report
+
+
+def resolve_citations(rows: Rows, known: Known) -> None:
+    """Point the new citations at the documents they cite, stored or new (after the last file)."""
+    for c in rows.tables["citations"]:
+        if c["cited_id"] is None:
+            cited = known.numbers.get(c["doc_number_key"])
+            c["cited_id"] = cited if cited != c["document_id"] else None
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
