@@ -379,7 +379,8 @@ def write_di(doc: Document) -> bytes:
     """`doc` as a DI file (UTF-8, the 函 element list, attachment file names as entities).
 
     What the element list has no place for is left out: 檔號, 保存年限, receipt stamps, the
-    meeting fields of a 開會通知單, a form's or an `other` document's fields.
+    meeting fields of a 開會通知單, a notice's 主旨 blocks after the first (`notices`), a form's
+    or an `other` document's fields.
     """
     root = etree.Element(ROOT)
     agency = _sub(root, "發文機關")

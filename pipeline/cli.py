@@ -186,13 +186,15 @@ def eval_cmd(
 
 
 def _register_more_commands() -> None:
-    """Commands of later stages (archive, routing, the web application) live in their own modules."""
+    """Commands of later stages (archive, routing, exchange, the web application) live in their own modules."""
     from pipeline.cli_archive import register as register_archive
+    from pipeline.cli_exchange import register as register_exchange
     from pipeline.cli_routing import register as register_routing
     from pipeline.cli_web import register as register_web
 
     register_archive(app)
     register_routing(app)
+    register_exchange(app)
     register_web(app)
 
 

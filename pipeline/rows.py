@@ -93,6 +93,7 @@ def _document_values(doc: Document, file_id: int, position: int) -> dict[str, An
         "file_code": doc.file_code,
         "retention": doc.retention,
         "sender": doc.sender,
+        "sender_code": doc.sender_code,
         "doc_type": doc.doc_type,
         "recipient": doc.recipient,
         "issue_date": _date(doc.issue_date),

@@ -210,6 +210,7 @@ def load_document(session: Session, doc_id: int) -> Document | None:
         file_code=row.file_code,
         retention=row.retention,
         sender=row.sender,
+        sender_code=row.sender_code,
         doc_type=row.doc_type,
         contact=Contact(**contact_values) if any(v is not None for v in contact_values.values()) else None,
         recipient=row.recipient,

@@ -105,6 +105,7 @@ class DocumentRow(Base):
     file_code: Mapped[str | None] = mapped_column(Text)
     retention: Mapped[str | None] = mapped_column(Text)
     sender: Mapped[str | None] = mapped_column(Text)
+    sender_code: Mapped[str | None] = mapped_column(String(40))  # 機關代碼, from a DI file (migration 0007)
     doc_type: Mapped[str | None] = mapped_column(String(40))
     recipient: Mapped[str | None] = mapped_column(Text)
     issue_date: Mapped[datetime.date | None] = mapped_column(Date)
