@@ -31,6 +31,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from pipeline.db import Archive, open_archive
 from pipeline.search import MARK_CLOSE, MARK_OPEN
 from pipeline.web.auth import Forbidden, LoginRequired, csrf_token, current_account
+from schemas.routing import describe
 
 HERE = Path(__file__).resolve().parent
 SESSION_HOURS = 12
@@ -116,7 +117,8 @@ def templates() -> Jinja2Templates:
     env = found.env
     env.autoescape = True  # every template, whatever its name: letter text is untrusted
     env.filters.update(roc=roc_date, marked=marked, kind=lambda k: KIND_NAMES.get(k, k),
-                       status=lambda s: STATUS_NAMES.get(s, s), action=lambda a: ACTION_NAMES.get(a, a))
+                       status=lambda s: STATUS_NAMES.get(s, s), action=lambda a: ACTION_NAMES.get(a, a),
+                       condition=describe)
     return found
 
 
@@ -139,12 +141,17 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def create_app(archive: Archive | None = None, *, secret: str | None = None, https_only: bool | None = None) -> FastAPI:
-    """The application over `archive` (default: the archive gongwen's environment names; never a new one)."""
+def create_app(archive: Archive | None = None, *, secret: str | None = None, https_only: bool | None = None,
+               rules: str | None = None, associations: str | None = None) -> FastAPI:
+    """The application over `archive` (default: the archive gongwen's environment names; never a new one).
+
+    `rules`, `associations`: the routing files the rules page reads (default: $GONGWEN_CONFIG_DIR's).
+    """
     archive = archive or open_archive(create=False)
     app = FastAPI(title="gongwen", summary="公文 archive and routing queue", version="1",
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.archive = archive
+    app.state.routing_files = (rules, associations)
     app.state.templates = templates()
     if https_only is None:
         https_only = os.environ.get("GONGWEN_WEB_HTTPS", "") == "1"

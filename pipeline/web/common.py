@@ -35,6 +35,7 @@ from pipeline.search import Hit, search
 from pipeline.search_input import FieldNames, FilterError, search_filters
 from pipeline.show import MAX_ID, DocumentView, find_documents, show
 from schemas.orm import AssociationRow
+from schemas.routing import Decision, RoutingConfig
 
 PER_PAGE = 20
 MAX_RESULTS = 1000  # search's own limit: pages past it are not served
@@ -212,3 +213,35 @@ def from_triage(archive: Archive, actor: str, document_id: int, association: str
         return add_task(archive, document_id, association.strip(), actor, note)
     file_document(archive, document_id, actor, note)
     return None
+
+
+@dataclass
+class RulesPage:
+    config: RoutingConfig | None
+    decisions: list[Decision] = field(default_factory=list)
+    error: str | None = None  # a routing file that is not valid, or a letter not in the archive
+
+
+def rules_dry_run(archive: Archive, files: tuple[str | None, str | None], letter: str | None) -> RulesPage:
+    """The rules and the registry as loaded now, and with `letter` what routing it would decide (nothing written).
+
+    `gongwen rules test --letter` for a stored document: its id or 字號, read as routing reads it.
+    """
+    from pipeline.routing.config import ConfigError, load_config
+    from pipeline.routing.engine import Router
+    from pipeline.routing.queue import load_inputs
+
+    try:
+        config = load_config(*files)
+    except ConfigError as exc:
+        return RulesPage(None, error=f"{exc}")
+    page = RulesPage(config)
+    if letter and letter.strip():
+        ids = find_letter(archive, letter)
+        if not ids:
+            page.error = f"檔案庫中沒有 {letter}（請給文件編號或字號）"
+            return page
+        router = Router(config)
+        with archive.engine.connect() as conn:
+            page.decisions = [router.route(doc) for doc in load_inputs(conn, ids)]
+    return page

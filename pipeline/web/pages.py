@@ -28,6 +28,7 @@ from pipeline.web.common import (
     original_pdf,
     queue_page,
     read_letter,
+    rules_dry_run,
     run_search,
 )
 from pipeline.web.users import UserError, add_user, authenticate, change_user, list_accounts
@@ -231,3 +232,10 @@ def users_change(
     except UserError as exc:
         flash(request, "error", str(exc))
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/admin/rules")
+def rules_page(request: Request, account: Admin, letter: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """The routing rules and registry, read-only, with a dry run for a stored letter (`gongwen rules test --letter`)."""
+    page = rules_dry_run(archive_of(request), request.app.state.routing_files, letter)
+    return render(request, "rules.html", {"page": page, "letter": letter})

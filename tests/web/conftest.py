@@ -96,7 +96,9 @@ def web_archive(web_template: Path, tmp_path: Path) -> Iterator[Archive]:
 @pytest.fixture
 def client(web_archive: Archive) -> Iterator[TestClient]:
     """A browser that has logged in as no one yet."""
-    with TestClient(create_app(web_archive, secret="test-secret"), follow_redirects=False) as c:
+    app = create_app(web_archive, secret="test-secret", rules=str(ROOT / "config/rules.yaml"),
+                     associations=str(ROOT / "config/associations.yaml"))
+    with TestClient(app, follow_redirects=False) as c:
         yield c
 
 
