@@ -50,7 +50,7 @@ def keep_original(source: Path, sha256: str, root: Path) -> str:
     the store never holds a file under someone else's name. It is durable when this
     returns (data fsynced, renamed, folder fsynced): the row naming it commits after.
     """
-    suffix = source.suffix.lower() if source.suffix.lower() == ".pdf" else ".bin"
+    suffix = source.suffix.lower() if source.suffix.lower() in (".pdf", ".di") else ".bin"  # a DI file stays .di
     rel = store_path_for(sha256, suffix)
     dest = root / rel
     if dest.is_file() and dest.stat().st_size == source.stat().st_size:

@@ -55,6 +55,7 @@ def test_a_letter_as_di_and_as_pdf_is_stored_once_and_linked(
         view = show(s, first.documents[0])
         sources = {path: source for path, source in s.execute(select(StoredFile.path, StoredFile.text_source))}
     assert view is not None and sorted(Path(c.path).name for c in view.copies) == ["own_05.di", "own_05.pdf"]
+    assert sorted(Path(c.store_path or "").suffix for c in view.copies) == [".di", ".pdf"]  # originals kept as they came
     assert sources[str(di_letter)] == "di" and sources[str(PDF)] == "pdfplumber"
     assert view.document.security == "機密（本案至113年12月31日解密）"
 
