@@ -190,12 +190,14 @@ def _register_more_commands() -> None:
     from pipeline.cli_archive import register as register_archive
     from pipeline.cli_exchange import register as register_exchange
     from pipeline.cli_routing import register as register_routing
+    from pipeline.cli_suggest import register as register_suggest
     from pipeline.cli_web import register as register_web
 
     register_archive(app)
     register_routing(app)
     register_exchange(app)
     register_web(app)
+    register_suggest(app)
 
 
 _register_more_commands()

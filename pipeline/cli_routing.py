@@ -163,9 +163,16 @@ def register(app: typer.Typer) -> None:
             _print_json(summary.to_json())
             return
         if len(summary.decisions) <= _DETAIL_LIMIT:
+            from pipeline.cli_suggest import beside_rules, suggestion_line
+
+            targets = {d.document_id: {t.association for t in d.targets} for d in summary.decisions
+                       if d.kind == "letter" and d.outcome != "ignored" and d.document_id is not None}
+            suggested = beside_rules(archive, list(targets), targets)
             for d in summary.decisions:
                 for line in _decision_lines(d):
                     typer.echo(line)
+                if d.document_id in suggested and (hint := suggestion_line(d.document_id, suggested[d.document_id])):
+                    typer.echo(hint)
         for w in summary.warnings:
             typer.echo(f"warning: {w}", err=True)
         typer.echo(summary.line())
@@ -189,12 +196,21 @@ def register(app: typer.Typer) -> None:
         with archive.session() as session:
             if status == "triage":
                 docs, total = triage_list(session, limit)
+                from pipeline.cli_suggest import beside_rules, suggestion_line
+
+                suggested = beside_rules(archive, [d["document_id"] for d in docs if d["kind"] == "letter"])
                 if as_json:
+                    if suggested:  # only when a model was trained (docs/routing.md#suggestions)
+                        for d in docs:
+                            d["suggestions"] = [{"association": s.association, "score": round(s.score, 4)}
+                                                for s in suggested.get(d["document_id"], [])]
                     _print_json({"status": "triage", "count": len(docs), "total": total, "documents": docs})
                     return
                 for d in docs:
                     typer.echo(f"doc #{d['document_id']:<6} {d['kind']:6} {d['issue_date'] or '?':10} {d['doc_number'] or '-'}  "
                                f"{d['sender'] or ''}: {(d['subject'] or '')[:50]}")
+                    if hint := suggestion_line(d["document_id"], suggested.get(d["document_id"], [])):
+                        typer.echo(hint)
                 typer.echo(f"{total} document{'s' if total != 1 else ''} in triage" + (f" ({len(docs)} shown)" if total > len(docs) else ""))
                 return
             views, total = list_tasks(session, QueueFilters(status, overdue, assignee, association, None, limit))

@@ -520,7 +520,17 @@ def serve_inbox(
         inbox_flow_on(workers, dask_address).serve(name="ingest-inbox", cron=cron, parameters=parameters,
                                                    pause_on_shutdown=False)
         return 0
+    return run_on_schedule(cron, lambda: inbox_flow_on(workers, dask_address)(inboxes, processed, quarantine),
+                           name="ingest-inbox", max_runs=max_runs, on_run=on_run)
 
+
+def run_on_schedule(cron: str, run: Callable[[], Any], *, name: str, max_runs: int | None = None,
+                    on_run: Callable[[Any], None] | None = None) -> int:
+    """Call `run` at each time of `cron` (5 fields, or 6 with seconds last) until stopped; returns the runs made.
+
+    The embedded scheduler of `serve_inbox` and of `suggest-train` (pipeline/suggest_flow.py): a run
+    that fails is logged and the schedule goes on.
+    """
     from croniter import croniter
 
     log = logging.getLogger("gongwen.serve")
@@ -531,11 +541,11 @@ def serve_inbox(
         while (wait := (due - datetime.datetime.now()).total_seconds()) > 0:
             time.sleep(min(wait, 30.0))
         try:
-            run = inbox_flow_on(workers, dask_address)(inboxes, processed, quarantine)
+            result = run()
             if on_run is not None:
-                on_run(run)
+                on_run(result)
         except Exception:
-            log.exception("ingest-inbox run failed; the next one is at the next scheduled time")
+            log.exception("%s run failed; the next one is at the next scheduled time", name)
         runs += 1
     return runs
 
