@@ -161,6 +161,7 @@ def _doc(nlp: Language, letter: RoutingInput) -> Doc:
     return Doc(nlp.vocab, words=words, spaces=[False] * len(words))
 
 
+# one scoring at a time per process: a model is cached and shared (the web application's threads)
 _SPACY_LOCK = threading.Lock()
 
 
