@@ -21,7 +21,7 @@ from pipeline.web.common import (
     QUEUE_STATUSES,
     RowId,
     RowIdField,
-    SearchForm,
+    SearchQuery,
     act,
     act_on_many,
     find_letter,
@@ -93,26 +93,16 @@ def me(request: Request, account: Analyst) -> dict[str, Any]:
 def search(
     request: Request,
     account: Analyst,
-    q: Annotated[str, Query(max_length=500)] = "",
-    sender: Annotated[str, Query(max_length=200)] = "",
-    recipient: Annotated[str, Query(max_length=200)] = "",
-    agencies: bool = False,
-    date_from: Annotated[str, Query(alias="from", max_length=40)] = "",
-    date_to: Annotated[str, Query(alias="to", max_length=40)] = "",
-    speed: Annotated[str, Query(max_length=20)] = "",
-    number: Annotated[str, Query(max_length=100)] = "",
-    kind: Annotated[str, Query(max_length=10)] = "",
-    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    form: SearchQuery,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     """`gongwen search --json`, a page at a time: `total` counts every match, `results` are this page's."""
-    form = SearchForm(q, sender, recipient, agencies, date_from, date_to, speed, number, kind, page)
     found = run_search(archive_of(request), form, per_page)
     if found.error:
         raise HTTPException(422, found.error)
     if not found.searched:
         raise HTTPException(422, "give a query (q) or at least one filter")
-    return {"query": q, "page": form.page, "per_page": per_page, "pages": found.pages, "count": len(found.hits),
+    return {"query": form.q, "page": form.page, "per_page": per_page, "pages": found.pages, "count": len(found.hits),
             "total": found.total, "results": [h.to_json() for h in found.hits]}
 
 

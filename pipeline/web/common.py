@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
+from fastapi import Depends, Query
 from fastapi import Path as PathParam
 from pydantic import Field
 from sqlalchemy import select
@@ -61,6 +62,32 @@ class SearchForm:
     number: str = ""
     kind: str = ""
     page: int = 1
+
+    def url_query(self) -> dict[str, str]:
+        """The filled fields under the URL's own names (for paging links)."""
+        params = {"q": self.q, "sender": self.sender, "recipient": self.recipient,
+                  "agencies": "1" if self.agencies else "", "from": self.date_from, "to": self.date_to,
+                  "speed": self.speed, "number": self.number, "kind": self.kind}
+        return {k: v for k, v in params.items() if v}
+
+
+def search_form(
+    q: Annotated[str, Query(max_length=500)] = "",
+    sender: Annotated[str, Query(max_length=200)] = "",
+    recipient: Annotated[str, Query(max_length=200)] = "",
+    agencies: bool = False,
+    date_from: Annotated[str, Query(alias="from", max_length=40)] = "",
+    date_to: Annotated[str, Query(alias="to", max_length=40)] = "",
+    speed: Annotated[str, Query(max_length=20)] = "",
+    number: Annotated[str, Query(max_length=100)] = "",
+    kind: Annotated[str, Query(max_length=10)] = "",
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+) -> SearchForm:
+    """The search's URL parameters, declared once for the page and the API."""
+    return SearchForm(q, sender, recipient, agencies, date_from, date_to, speed, number, kind, page)
+
+
+SearchQuery = Annotated[SearchForm, Depends(search_form)]
 
 
 @dataclass

@@ -20,7 +20,7 @@ from pipeline.web.common import (
     TASK_ACTIONS,
     RowId,
     RowIdField,
-    SearchForm,
+    SearchQuery,
     act_on_many,
     associations,
     find_letter,
@@ -78,26 +78,9 @@ def logout(request: Request) -> Response:
 
 
 @router.get("/search")
-def search_page(
-    request: Request,
-    account: Analyst,
-    q: Annotated[str, Query(max_length=500)] = "",
-    sender: Annotated[str, Query(max_length=200)] = "",
-    recipient: Annotated[str, Query(max_length=200)] = "",
-    agencies: bool = False,
-    date_from: Annotated[str, Query(alias="from", max_length=40)] = "",
-    date_to: Annotated[str, Query(alias="to", max_length=40)] = "",
-    speed: Annotated[str, Query(max_length=20)] = "",
-    number: Annotated[str, Query(max_length=100)] = "",
-    kind: Annotated[str, Query(max_length=10)] = "",
-    page: Annotated[int, Query(ge=1, le=1000)] = 1,
-) -> Response:
-    form = SearchForm(q, sender, recipient, agencies, date_from, date_to, speed, number, kind, page)
+def search_page(request: Request, account: Analyst, form: SearchQuery) -> Response:
     found = run_search(archive_of(request), form)
-    params = {"q": q, "sender": sender, "recipient": recipient, "agencies": "1" if agencies else "",
-              "from": date_from, "to": date_to, "speed": speed, "number": number, "kind": kind}
-    kept = {k: v for k, v in params.items() if v}
-    return render(request, "search.html", {"found": found, "query": urlencode(kept)})
+    return render(request, "search.html", {"found": found, "query": urlencode(form.url_query())})
 
 
 @router.get("/letters")
