@@ -366,6 +366,40 @@ class TaskEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+
+class Draft(Base):
+    """An outgoing 轉知 letter written for a task (docs/routing.md#drafts); never changed.
+
+    Its bytes are kept in the file store's `drafts/` folder under their sha256, so the web queue
+    can hand out exactly what was recorded; `path` is where `gongwen draft -o` wrote it (None:
+    standard output, or a download).
+    """
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)  # the letter it forwards
+    task_id: Mapped[int] = mapped_column(ForeignKey("routing_tasks.id"))  # written for: its 受文者
+    format: Mapped[str] = mapped_column(String(4))  # pdf or di
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    store_path: Mapped[str] = mapped_column(String(200))  # relative to the file store
+    path: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[str | None] = mapped_column(String(200))  # its own 發文字號, when given
+    issue_date: Mapped[datetime.date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class DraftTask(Base):
+    """A task a draft covers: its association is the draft's 受文者 or on its 正本."""
+
+    __tablename__ = "draft_tasks"
+
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("routing_tasks.id"), primary_key=True, index=True)
+
+
 # -- the web application (docs/web.md) ---------------------------------------------
 
 
