@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
@@ -32,6 +32,7 @@ from pipeline.web.common import (
     run_search,
     task,
 )
+from pipeline.web.upload import MAX_FILES, LengthChecked, ingest_uploads
 from pipeline.web.users import authenticate
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -115,6 +116,15 @@ def letter(request: Request, account: Analyst, ref: Annotated[str, PathParam(max
         raise HTTPException(404, f"not in the archive: {ref}")
     out = [letter_json(p, f"/letters/{p.view.id}/files/{{file_id}}.pdf") for p in pages]
     return out[0] if len(out) == 1 else out
+
+
+@router.post("/upload", dependencies=[LengthChecked, CsrfChecked])
+def upload(request: Request, account: Clerk, files: Annotated[list[UploadFile], File()]) -> dict[str, Any]:
+    """Ingest PDFs and DI files as `gongwen ingest` does, then route what is new: what became of each file, in order."""
+    if len(files) > MAX_FILES:
+        raise HTTPException(413, f"at most {MAX_FILES} files at once")
+    run = ingest_uploads(archive_of(request), [(f.filename, f.file) for f in files], request.app.state.routing_files)
+    return run.to_json()
 
 
 @router.get("/queue")

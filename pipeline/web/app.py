@@ -72,6 +72,8 @@ STATUS_NAMES = {"pending": "待辦", "claimed": "處理中", "done": "已完成"
                 "all": "全部", "triage": "待分辦"}
 ACTION_NAMES = {"created": "建立", "claimed": "認領", "done": "完成", "rejected": "退回", "reassigned": "改派",
                 "stale": "規則不再符合", "matches-again": "規則再次符合"}
+UPLOAD_NAMES = {"stored": "已存入", "duplicate": "重複", "quarantined": "已隔離", "failed": "失敗（下次再試）",
+                "refused": "未收", "attached": "附件"}
 
 
 def _day(value: Any) -> datetime.date | None:
@@ -118,7 +120,7 @@ def templates() -> Jinja2Templates:
     env.autoescape = True  # every template, whatever its name: letter text is untrusted
     env.filters.update(roc=roc_date, marked=marked, kind=lambda k: KIND_NAMES.get(k, k),
                        status=lambda s: STATUS_NAMES.get(s, s), action=lambda a: ACTION_NAMES.get(a, a),
-                       condition=describe)
+                       condition=describe, upload_status=lambda s: UPLOAD_NAMES.get(s, s))
     return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from pipeline.routing.queue import QueueError
@@ -31,6 +31,7 @@ from pipeline.web.common import (
     rules_dry_run,
     run_search,
 )
+from pipeline.web.upload import MAX_FILE_MB, MAX_FILES, LengthChecked, ingest_uploads
 from pipeline.web.users import UserError, add_user, authenticate, change_user, list_accounts
 from schemas.statuses import USER_ROLES
 
@@ -109,6 +110,21 @@ def letter_original(request: Request, account: Analyst, doc_id: RowId, file_id: 
         raise HTTPException(404, "原始檔不在檔案庫中")
     path, name = found
     return FileResponse(path, media_type="application/pdf", filename=name, content_disposition_type="attachment")
+
+
+@router.get("/upload")
+def upload_page(request: Request, account: Clerk) -> Response:
+    """Drop PDFs and DI files: the page's script sends them one by one to /api/upload and shows each result."""
+    return render(request, "upload.html", {"run": None, "max_mb": MAX_FILE_MB, "max_files": MAX_FILES})
+
+
+@router.post("/upload", dependencies=[LengthChecked, CsrfChecked])
+def upload(request: Request, account: Clerk, files: Annotated[list[UploadFile], File()]) -> Response:
+    """The form sent without the script: every file ingested, then a table of what became of each."""
+    if len(files) > MAX_FILES:
+        raise HTTPException(413, f"一次最多上傳 {MAX_FILES} 個檔案")
+    run = ingest_uploads(archive_of(request), [(f.filename, f.file) for f in files], request.app.state.routing_files)
+    return render(request, "upload.html", {"run": run, "max_mb": MAX_FILE_MB, "max_files": MAX_FILES})
 
 
 @router.get("/queue")
