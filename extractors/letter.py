@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from extractors import glossary as g
+from extractors.boxes import PageSizes, field_boxes
 from extractors.checks import check_letter
 from extractors.dates import find_dates, find_deadline, parse_date, parse_meeting_time, to_iso
 from extractors.di_table import as_letter_lines, is_di_table
@@ -238,10 +239,14 @@ def split_run_in_blocks(lines: list[Line]) -> list[Line]:
     return out
 
 
-def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float) -> Document:
+def extract_letter(
+    lines: list[Line], pages: tuple[int, int], page_width: float, page_sizes: PageSizes | None = None
+) -> Document:
+    """`page_sizes` (page number → width, height in points), when given, is for the fields' `boxes`."""
     split = split_noise(lines)
     text_lines = split.text_lines
-    if is_di_table(text_lines):
+    relaid = is_di_table(text_lines)
+    if relaid:
         # the table's own cells (`正本`, `副本`) would read as stamped marks: only stamps are noise here
         stamps = {id(ln) for ln in split.stamp_lines}
         text_lines = as_letter_lines([ln for ln in lines if id(ln) not in stamps], page_width)
@@ -257,6 +262,7 @@ def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float)
     reader = _Reader(page_width)
     tables = [g.HEADER_RES, g.BODY_RES, *([g.MEETING_RES] if is_meeting else [])]
     title_line_seen = False
+    title_lines: list[Line] = list(header.lines) if header else []
 
     for line in text_lines:
         text = line.text.strip()
@@ -270,6 +276,7 @@ def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float)
         right = line.x0 > _RIGHT_COLUMN * page_width and not reader.body_started
         if not title_line_seen and sender and TITLE_RE.match(text) and re.sub(r"\s+", "", text).startswith(sender):
             title_line_seen = True
+            title_lines = [line]
             continue
         contact_hit = match_label(text, [g.CONTACT_RES]) if not reader.body_started else None
         if contact_hit and (right or not match_label(text, tables)):
@@ -321,7 +328,37 @@ def extract_letter(lines: list[Line], pages: tuple[int, int], page_width: float)
     check_letter(doc, conf, reader.text("issue_date"))
     _cap_by_reading(conf, reader, split.stamp_lines)
     doc.confidence = {k: round(v, 3) for k, v in conf.items()}
+    if page_sizes and not relaid:  # a DI print-out's table is laid out anew: its lines are not where it printed
+        doc.boxes = field_boxes(_sources(doc, reader, title_lines, split.stamp_lines), page_sizes) or None
     return doc
+
+
+def _sources(doc: Document, reader: _Reader, title_lines: list[Line], stamp_lines: list[Line]) -> dict[str, list[Line]]:
+    """The lines each field with a value was read from, under its confidence's key."""
+    out: dict[str, list[Line]] = {}
+    if doc.sender:
+        out["sender"] = out["doc_type"] = title_lines
+    contact = doc.contact.model_dump() if doc.contact else {}
+    contact_lines: list[Line] = []
+    for key, section in reader.sections.items():
+        name = "subject" if key == "subject_extra" and "subject" not in reader.sections else key
+        if key.startswith("contact."):
+            part = key.removeprefix("contact.")
+            contact_lines.extend(section.line_objs)
+            for sub in (part, "title") if part == "name" else (part,):
+                if contact.get(sub):
+                    out[f"contact.{sub}"] = section.line_objs
+        elif key == "meeting_contact":
+            contact_lines.extend(section.line_objs)
+        elif name in Document.model_fields and getattr(doc, name) is not None:
+            out[name] = section.line_objs
+    if doc.contact and contact_lines:
+        out["contact"] = contact_lines
+    if doc.signatory:
+        out["signatory"] = reader.signature
+    if doc.received:
+        out["received"] = stamp_lines
+    return out
 
 
 def _take_header_line(reader: _Reader, header: HeaderLine) -> None:

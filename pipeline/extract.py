@@ -38,7 +38,7 @@ def extract_span(pages: list[Page], span: Span) -> Document:
     lines = [ln for p in chosen for ln in p.lines]
     bounds = (span.first, span.last)
     if span.kind == "letter":
-        return extract_letter(lines, bounds, chosen[0].width)
+        return extract_letter(lines, bounds, chosen[0].width, {p.number: (p.width, p.height) for p in chosen})
     if span.kind == "form":
         return extract_form(lines, bounds)
     return extract_other(lines, bounds)

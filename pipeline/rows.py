@@ -159,7 +159,7 @@ def _count_items(items: Sequence[Item] | None) -> int:
 # tables in the order rows are written (parents before children)
 WRITE_ORDER = (
     "organisations", "files", "documents", "appearances", "received_stamps", "items",
-    "parties", "dates", "citations", "field_confidences", "document_text", "document_grams",
+    "parties", "dates", "citations", "field_confidences", "field_boxes", "document_text", "document_grams",
 )
 # tables whose ids are reserved before writing (children need them)
 ALLOCATED = ("organisations", "files", "documents", "appearances", "received_stamps", "items")
@@ -356,6 +356,11 @@ def plan_file(
                 )
         t["field_confidences"].extend(
             {"document_id": doc_id, "field": name, "value": float(value)} for name, value in doc.confidence.items()
+        )
+        t["field_boxes"].extend(
+            {"document_id": doc_id, "field": name, "position": position, "page": b.page,
+             "x0": b.box[0], "y0": b.box[1], "x1": b.box[2], "y1": b.box[3]}
+            for name, boxes in (doc.boxes or {}).items() for position, b in enumerate(boxes)
         )
         for table, row in search_rows(doc_id, searchable, dialect).items():
             t[table].append(row)

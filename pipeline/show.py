@@ -23,12 +23,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.matching import number_key
-from schemas.letter import Contact, DateMention, Document, Item, Received
+from schemas.letter import Contact, DateMention, Document, FieldBox, Item, Received
 from schemas.orm import (
     Appearance,
     Citation,
     DateRow,
     DocumentRow,
+    FieldBoxRow,
     FieldConfidence,
     ItemRow,
     Party,
@@ -204,6 +205,11 @@ def load_document(session: Session, doc_id: int) -> Document | None:
     dates = session.scalars(select(DateRow).where(DateRow.document_id == doc_id).order_by(DateRow.position))
     citations = session.scalars(select(Citation).where(Citation.document_id == doc_id).order_by(Citation.position))
     confidence = session.execute(select(FieldConfidence.field, FieldConfidence.value).where(FieldConfidence.document_id == doc_id))
+    boxes: dict[str, list[FieldBox]] = {}
+    for box in session.scalars(
+        select(FieldBoxRow).where(FieldBoxRow.document_id == doc_id).order_by(FieldBoxRow.field, FieldBoxRow.position)
+    ):
+        boxes.setdefault(box.field, []).append(FieldBox(page=box.page, box=[box.x0, box.y0, box.x1, box.y1]))
     return Document(
         kind=row.kind,  # type: ignore[arg-type]
         pages=[row.page_first, row.page_last],
@@ -244,6 +250,7 @@ def load_document(session: Session, doc_id: int) -> Document | None:
         dates=[DateMention(text=d.text, date=d.date.isoformat()) for d in dates],
         deadline=row.deadline.isoformat() if row.deadline else None,
         confidence={name: value for name, value in confidence},
+        boxes=boxes or None,
     )
 
 

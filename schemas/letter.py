@@ -57,6 +57,18 @@ class DateMention(BaseModel):
     date: str
 
 
+class FieldBox(BaseModel):
+    """Where a field was printed: a page of the PDF (1-based) and a box on it.
+
+    `box` is [x0, y0, x1, y1] as fractions (0..1) of the page's width and height, origin at the
+    top left: the same whatever the page's size or the resolution it is drawn at (born-digital
+    and OCR'd pages alike).
+    """
+
+    page: int
+    box: list[float]
+
+
 class Document(BaseModel):
     """One document inside a PDF: a letter, a statistical form or anything else."""
 
@@ -112,6 +124,9 @@ class Document(BaseModel):
     dates: list[DateMention] = Field(default_factory=list)
     deadline: str | None = None
     confidence: dict[str, float] = Field(default_factory=dict)
+    # where each field was printed (its name, `contact.phone` inside the block → one box per page it covers); null when
+    # unknown (a DI file, a form, a document stored before boxes were recorded)
+    boxes: dict[str, list[FieldBox]] | None = None
 
 
 class FileResult(BaseModel):

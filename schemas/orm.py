@@ -158,6 +158,7 @@ class DocumentRow(Base):
         back_populates="document", order_by="Appearance.id", cascade="all, delete-orphan"
     )
     confidences: Mapped[list[FieldConfidence]] = relationship(cascade="all, delete-orphan")
+    boxes: Mapped[list[FieldBoxRow]] = relationship(cascade="all, delete-orphan")
 
 
 class Appearance(Base):
@@ -271,6 +272,44 @@ class FieldConfidence(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
     field: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[float] = mapped_column(Float)
+
+
+class FieldBoxRow(Base):
+    """Where one field was printed, on one page of the document's first file (migration 0010).
+
+    The box is in fractions of the page's width and height, origin top left
+    (docs/document-json.md#boxes); `position` orders a field's boxes (one per page).
+    """
+
+    __tablename__ = "field_boxes"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    page: Mapped[int] = mapped_column(Integer)
+    x0: Mapped[float] = mapped_column(Float)
+    y0: Mapped[float] = mapped_column(Float)
+    x1: Mapped[float] = mapped_column(Float)
+    y1: Mapped[float] = mapped_column(Float)
+
+
+class FieldCorrection(Base):
+    """A reviewer's correction of one field (migration 0010): append-only, the latest per field wins.
+
+    Kept apart from the documents row, which stays what the extractor read; `old_value` is what
+    was shown before (the extracted value or an earlier correction), values as JSON text.
+    """
+
+    __tablename__ = "field_corrections"
+    __table_args__ = (Index("ix_field_corrections_document_id_field", "document_id", "field", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
 
 
 class DocumentText(Base):
