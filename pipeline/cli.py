@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from pipeline.errors import CommandError
 from pipeline.scan import DEFAULT_DPI, OcrOptions
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ def one_line_error(exc: Exception) -> tuple[str, int] | None:
 
     The single place where exceptions become messages: commands raise, this speaks.
     """
+    if isinstance(exc, CommandError):
+        return f"{exc} ({exc.note})" if exc.note else str(exc), exc.exit_code
     from sqlalchemy.exc import DBAPIError
 
     from pipeline.db import ArchiveError

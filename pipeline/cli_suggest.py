@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from pipeline.cli_routing import AsOption, JsonOption, _fail, _one_line, _print_json, _print_task
+from pipeline.cli_routing import AsOption, JsonOption, _print_json, _print_task
+from pipeline.errors import CommandError
 
 if TYPE_CHECKING:
     from pipeline.db import Archive
@@ -40,7 +41,7 @@ def _model(archive: Archive) -> SuggestModel:
 
     model = load_model(models_dir(archive))
     if model is None:
-        raise _fail(f"no suggestion model in {models_dir(archive)} yet: run gongwen suggest train "
+        raise CommandError(f"no suggestion model in {models_dir(archive)} yet: run gongwen suggest train "
                     "(it learns from the tasks clerks have done and rejected)", 2)
     return model
 
@@ -52,7 +53,7 @@ def _letters(archive: Archive, ref: str) -> list[int]:
     with archive.session() as session:
         ids = [letter_root(session, i) or i for i in find_documents(session, ref)]
     if not ids:
-        raise _fail(f"not in the archive: {ref} (give a document id or a 字號)", 1)
+        raise CommandError(f"not in the archive: {ref} (give a document id or a 字號)", 1)
     return list(dict.fromkeys(ids))
 
 
@@ -104,18 +105,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Learn from the decided letters (older ones), judge on the newest; promote unless worse than the current model."""
         from pipeline.db import open_archive
-        from pipeline.routing.suggest import SuggestError, train_and_promote
+        from pipeline.routing.suggest import train_and_promote
         from pipeline.search_input import FilterError, parse_day
 
         try:
             day = parse_day(since, "--since")
         except FilterError as exc:
-            raise _fail(str(exc), 2) from None
+            raise CommandError(str(exc), 2) from None
         archive = open_archive(create=False)
-        try:
-            report = train_and_promote(archive, since=day, iterations=iterations)
-        except SuggestError as exc:
-            raise _fail(str(exc), exc.exit_code) from None
+        report = train_and_promote(archive, since=day, iterations=iterations)
         if as_json:
             _print_json(report.to_json())
             return
@@ -182,7 +180,7 @@ def register(app: typer.Typer) -> None:
         archive = open_archive(create=False)
         ids = _letters(archive, letter)
         if len(ids) > 1:
-            raise _fail(f"{letter} names {len(ids)} letters ({', '.join(f'#{i}' for i in ids)}): give the document id", 2)
+            raise CommandError(f"{letter} names {len(ids)} letters ({', '.join(f'#{i}' for i in ids)}): give the document id", 2)
         model = load_model(models_dir(archive))
         note = "suggestion accepted"
         if model is not None:
@@ -191,8 +189,7 @@ def register(app: typer.Typer) -> None:
             with archive.engine.connect() as conn:
                 score = model.scores(load_inputs(conn, ids))[0].get(association.strip())
             note += f" (score {score:.2f}, model of {model.meta['trained_at'][:10]})" if score is not None else ""
-        with _one_line():
-            task_id = add_task(archive, ids[0], association.strip(), actor_name(as_), note)
+        task_id = add_task(archive, ids[0], association.strip(), actor_name(as_), note)
         _print_task(archive, task_id, as_json)
 
     @suggest_app.command("serve")
@@ -207,7 +204,7 @@ def register(app: typer.Typer) -> None:
         from pipeline.flows import stop_on_sigterm, valid_cron
 
         if not valid_cron(cron):
-            raise _fail(f'--cron: not a cron expression: {cron!r} (e.g. "0 3 * * 0": minute hour day month weekday)', 2)
+            raise CommandError(f'--cron: not a cron expression: {cron!r} (e.g. "0 3 * * 0": minute hour day month weekday)', 2)
         open_archive(create=False)
         from pipeline.suggest_flow import serve_training
 

@@ -12,28 +12,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 
+from pipeline.errors import CommandError
 from schemas.statuses import USER_ROLES
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"gongwen: {message}", err=True)
-    return typer.Exit(code)
-
-
-@contextmanager
-def _one_line() -> Iterator[None]:
-    from pipeline.web.users import UserError
-
-    try:
-        yield
-    except UserError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -42,7 +26,7 @@ def _read_password(from_stdin: bool) -> str:
         return sys.stdin.readline().rstrip("\r\n")
     first = typer.prompt("password", hide_input=True)
     if typer.prompt("the password again", hide_input=True) != first:
-        raise _fail("the two passwords differ: nothing was changed", 2)
+        raise CommandError("the two passwords differ: nothing was changed", 2)
     return str(first)
 
 
@@ -82,10 +66,9 @@ def register(app: typer.Typer) -> None:
         from pipeline.web.users import add_user
 
         if role not in USER_ROLES:
-            raise _fail(f"unknown role {role!r}: use one of {', '.join(USER_ROLES)}", 2)
+            raise CommandError(f"unknown role {role!r}: use one of {', '.join(USER_ROLES)}", 2)
         password = _read_password(password_stdin)
-        with _one_line():
-            account = add_user(open_archive(), name, role, password)
+        account = add_user(open_archive(), name, role, password)
         typer.echo(f"user {account.name} added ({account.role})")
 
     @users_app.command("set")
@@ -101,8 +84,7 @@ def register(app: typer.Typer) -> None:
         from pipeline.web.users import change_user
 
         new_password = _read_password(password_stdin) if password or password_stdin else None
-        with _one_line():
-            account = change_user(open_archive(create=False), name, role=role, password=new_password, active=active)
+        account = change_user(open_archive(create=False), name, role=role, password=new_password, active=active)
         typer.echo(f"user {account.name}: {account.role}, {'active' if account.active else 'inactive'}")
 
     @users_app.command("list")

@@ -18,6 +18,7 @@ from typing import Any
 import regex
 import yaml
 
+from pipeline.errors import CommandError
 from pipeline.matching import match_form
 from pipeline.routing.match import fold_pattern
 from schemas.routing import (
@@ -44,8 +45,11 @@ LEAF_KEYS = ("field", "match", "value", "threshold")
 TAG_PREFIX = "tag:"
 
 
-class ConfigError(Exception):
-    """A routing file that cannot be used: `file:line: what is wrong`."""
+class ConfigError(CommandError):
+    """A routing file that cannot be used: `file:line: what is wrong` (a usage error, found before anything is written)."""
+
+    exit_code = 2
+    note = "nothing was written"
 
     def __init__(self, file: str, line: int | None, message: str) -> None:
         self.file, self.line, self.message = file, line, message

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from pipeline.db import Archive
+from pipeline.errors import CommandError
 from pipeline.matching import match_form
 from pipeline.routing.queue import _to_taipei_date, load_inputs
 from schemas.orm import AssociationRow, DocumentRow, RoutedDocument, RoutingTask
@@ -62,12 +63,8 @@ CURRENT, PREVIOUS = "current", "previous"
 HISTORY = "history.jsonl"  # one line per training: promoted or not, and why
 
 
-class SuggestError(Exception):
+class SuggestError(CommandError):
     """Suggestions that cannot be given or trained; `exit_code` per docs/cli.md#exit-codes."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def models_dir(archive: Archive) -> Path:

@@ -18,18 +18,15 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.db import Archive
+from pipeline.errors import CommandError
 from schemas.orm import User
 from schemas.statuses import USER_ROLES
 
 MIN_PASSWORD = 8
 
 
-class UserError(Exception):
+class UserError(CommandError):
     """An account change that cannot be made; `exit_code` as docs/cli.md#exit-codes (1: refused, 2: usage)."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 @dataclass(frozen=True)
