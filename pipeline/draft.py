@@ -150,3 +150,149 @@ def write_pdf(doc: Document, path: Path) -> None:
     from samples.generator import render_source
 
     render_source(letter_source(doc), path)
+
+
+# -- drafts written for tasks, and recorded in the queue ------------------------------------
+
+DRAFTS_DIR = "drafts"  # inside the file store: drafts/ab/cdef….pdf (fsck looks only at the originals' ab/ folders)
+FORMATS = ("pdf", "di")
+MEDIA_TYPES = {"pdf": "application/pdf", "di": "application/xml"}
+
+
+@dataclass
+class WrittenDraft:
+    """A draft as written and recorded: its bytes, and the row that says which tasks it covers."""
+
+    id: int
+    task_id: int
+    document_id: int
+    format: str
+    sha256: str
+    store_path: str
+    tasks: list[int]
+    data: bytes
+
+    @property
+    def filename(self) -> str:
+        """The name a download gets: the task, its scope, the format."""
+        scope = f"task{self.task_id}" if self.tasks == [self.task_id] else f"doc{self.document_id}"
+        return f"draft_{scope}.{self.format}"
+
+
+@dataclass
+class TaskLetter:
+    """What a task's draft is made of: the letter it forwards, to whom, and which tasks it covers."""
+
+    document_id: int
+    forwarded: Document
+    recipient: str  # the task's association, as letters print it: the 受文者
+    main: list[str]  # the 正本
+    covered: list[int]  # task ids, the task's own first when it is not among the letter's others
+
+
+def task_letter(session: Any, task_id: int, alone: bool = False) -> TaskLetter | None:
+    """The letter a task forwards and the draft's parties; None when there is no such task.
+
+    A letter's draft (the default) has every association the letter has a task for (not rejected),
+    in task order, on its 正本 and covers those tasks; `alone`, only the task's own association.
+    """
+    from sqlalchemy import select
+
+    from pipeline.show import load_document
+    from schemas.orm import AssociationRow, RoutingTask
+
+    task = session.get(RoutingTask, task_id)
+    if task is None:
+        return None
+    recipient = session.scalar(select(AssociationRow.name).where(AssociationRow.id == task.association_id))
+    doc = load_document(session, task.document_id)
+    if doc is None or recipient is None:
+        return None
+    if alone:
+        return TaskLetter(task.document_id, doc, recipient, [recipient], [task_id])
+    rows = session.execute(
+        select(RoutingTask.id, AssociationRow.name)
+        .join(AssociationRow, AssociationRow.id == RoutingTask.association_id)
+        .where(RoutingTask.document_id == task.document_id, RoutingTask.status != "rejected")
+        .order_by(RoutingTask.id)
+    ).all()
+    main = list(dict.fromkeys([n for _, n in rows] or [recipient]))
+    covered = [i for i, _ in rows]
+    if recipient not in main:  # a rejected task's own draft still goes to its association
+        main.insert(0, recipient)
+    if task_id not in covered:
+        covered.insert(0, task_id)
+    return TaskLetter(task.document_id, doc, recipient, main, covered)
+
+
+def render(doc: Document, draft_format: str) -> bytes:
+    """The draft's bytes: the printed 函 (PDF) or a DI file."""
+    if draft_format == "di":
+        from extractors.di import write_di
+
+        return write_di(doc)
+    if draft_format != "pdf":
+        raise DraftError(f"unknown draft format {draft_format!r}: use one of {', '.join(FORMATS)}")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        pdf = Path(folder) / "draft.pdf"
+        write_pdf(doc, pdf)
+        return pdf.read_bytes()
+
+
+def write_draft(
+    archive: Any, task_id: int, draft_format: str, office: Office, day: datetime.date, *, actor: str,
+    number: str | None = None, alone: bool = False, written_to: Path | None = None,
+) -> WrittenDraft:
+    """Make the draft for a task, keep its bytes in the file store and record it: which tasks it
+    covers, and a `drafted` event under `actor`'s name in each one's history.
+
+    The one function behind `gongwen draft` and the web queue's download. `written_to` is
+    where the caller writes the bytes (recorded; None for standard output or a download).
+    DraftError when there is no such task or its document is no letter.
+    """
+    import hashlib
+    import tempfile
+
+    from sqlalchemy import insert, select
+
+    from pipeline.filestore import keep_original
+    from schemas.orm import Draft, DraftTask, RoutingTask, TaskEvent
+
+    with archive.session() as session:
+        found = task_letter(session, task_id, alone)
+    if found is None:
+        raise DraftError(f"no such task: {task_id} (gongwen queue list shows them)")
+    covered = found.covered
+    try:
+        doc = forwarding_letter(found.forwarded, found.recipient, found.main, office, day, number)
+    except DraftError as exc:
+        raise DraftError(f"task {task_id}: {exc}") from None
+    data = render(doc, draft_format)
+    sha = hashlib.sha256(data).hexdigest()
+    with tempfile.TemporaryDirectory() as folder:
+        staged = Path(folder) / f"draft.{draft_format}"
+        staged.write_bytes(data)
+        # durable before the rows naming it commit, as an original is
+        rel = f"{DRAFTS_DIR}/{keep_original(staged, sha, archive.files / DRAFTS_DIR)}"
+    now = datetime.datetime.now(datetime.UTC)
+    with archive.write() as conn:
+        draft_id = conn.execute(insert(Draft).returning(Draft.id), [{
+            "document_id": found.document_id, "task_id": task_id, "format": draft_format, "sha256": sha,
+            "size": len(data), "store_path": rel, "path": str(written_to.absolute()) if written_to else None,
+            "number": number, "issue_date": day, "created_by": actor, "created_at": now,
+        }]).scalar_one()
+        conn.execute(insert(DraftTask), [{"draft_id": draft_id, "task_id": t} for t in covered])
+        states = {r.id: r for r in conn.execute(
+            select(RoutingTask.id, RoutingTask.status, RoutingTask.assignee).where(RoutingTask.id.in_(covered)))}
+        others = len(covered) - 1
+        note = (f"draft #{draft_id} ({draft_format}, {sha[:12]})"
+                + (f" with {others} other task{'s' if others != 1 else ''} of the letter" if others else ""))
+        conn.execute(insert(TaskEvent), [
+            {"task_id": t, "at": now, "actor": actor, "action": "drafted", "from_status": states[t].status,
+             "to_status": states[t].status, "from_assignee": states[t].assignee, "to_assignee": states[t].assignee,
+             "note": note}
+            for t in covered
+        ])
+    return WrittenDraft(int(draft_id), task_id, found.document_id, draft_format, sha, rel, covered, data)

@@ -29,12 +29,13 @@ from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, up
 from sqlalchemy.orm import Session
 
 from pipeline.db import Archive
-from pipeline.errors import CommandError
 from pipeline.routing.engine import Router
 from schemas.orm import (
     AssociationRow,
     Citation,
     DocumentRow,
+    Draft,
+    DraftTask,
     ItemRow,
     Party,
     ReceivedStamp,
@@ -50,8 +51,12 @@ SYSTEM_ACTOR = "gongwen route"
 MANUAL_RULE = "manual"  # the rule name of a task a clerk adds by hand (from triage)
 
 
-class QueueError(CommandError):
+class QueueError(Exception):
     """A clerk's action that cannot be done; `exit_code` per docs/cli.md#exit-codes (1: refused, 2: usage)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def actor_name(given: str | None = None) -> str:
@@ -427,6 +432,26 @@ def _history(session: Session | Connection, task_ids: Sequence[int]) -> dict[int
     return out
 
 
+def _drafts(session: Session, task_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The latest draft covering each task (docs/routing.md#drafts), with every task it covers."""
+    if not task_ids:
+        return {}
+    latest = (select(DraftTask.task_id, func.max(DraftTask.draft_id).label("draft_id"))
+              .where(DraftTask.task_id.in_(task_ids)).group_by(DraftTask.task_id).subquery())
+    rows = session.execute(select(latest.c.task_id, Draft).join(Draft, Draft.id == latest.c.draft_id)).all()
+    draft_ids = {d.id for _, d in rows}
+    covers: dict[int, list[int]] = defaultdict(list)
+    for draft_id, task_id in session.execute(select(DraftTask.draft_id, DraftTask.task_id)
+                                             .where(DraftTask.draft_id.in_(draft_ids)).order_by(DraftTask.task_id)):
+        covers[draft_id].append(task_id)
+    return {
+        task_id: {"id": d.id, "format": d.format, "sha256": d.sha256, "path": d.path, "store_path": d.store_path,
+                  "written_for": d.task_id, "tasks": covers[d.id], "created_by": d.created_by,
+                  "created_at": _iso(d.created_at)}
+        for task_id, d in rows
+    }
+
+
 def _iso(value: datetime.datetime | None) -> str | None:
     if value is None:
         return None
@@ -446,7 +471,7 @@ def _task_query() -> Any:
     )
 
 
-def _task_json(row: Any, history: list[dict[str, Any]]) -> dict[str, Any]:
+def _task_json(row: Any, history: list[dict[str, Any]], draft: dict[str, Any] | None = None) -> dict[str, Any]:
     """The task object of docs/routing.md#tasks (and, after `history`, what a list shows beside it)."""
     return {
         "id": row.id,
@@ -460,6 +485,7 @@ def _task_json(row: Any, history: list[dict[str, Any]]) -> dict[str, Any]:
         "due": row.due.isoformat() if row.due else None,
         "created_at": _iso(row.created_at),
         "history": history,
+        "draft": draft,
     }
 
 
@@ -498,9 +524,10 @@ def list_tasks(session: Session, filters: QueueFilters) -> tuple[list[TaskView],
     page = select(t.id).where(*conditions).order_by(*order).limit(filters.limit).subquery()
     rows = session.execute(_task_query().join(page, page.c.id == t.id).order_by(*order)).all()
     history = _history(session, [r.id for r in rows])
+    drafts = _drafts(session, [r.id for r in rows])
     day = today()
     views = [
-        TaskView(_task_json(r, history.get(r.id, [])), r.association_name, r.subject or r.title, r.sender, r.speed,
+        TaskView(_task_json(r, history.get(r.id, []), drafts.get(r.id)), r.association_name, r.subject or r.title, r.sender, r.speed,
                  bool(r.stale), bool(r.due and r.due < day and r.status in OPEN_STATUSES))
         for r in rows
     ]
@@ -512,7 +539,8 @@ def get_task(session: Session, task_id: int) -> TaskView | None:
     if row is None:
         return None
     history = _history(session, [row.id])
-    return TaskView(_task_json(row, history.get(row.id, [])), row.association_name, row.subject or row.title,
+    draft = _drafts(session, [row.id]).get(row.id)
+    return TaskView(_task_json(row, history.get(row.id, []), draft), row.association_name, row.subject or row.title,
                     row.sender, row.speed, bool(row.stale),
                     bool(row.due and row.due < today() and row.status in OPEN_STATUSES))
 
