@@ -19,6 +19,8 @@ from typing import Annotated
 
 import typer
 
+from pipeline.errors import CommandError
+
 
 class ExportFormat(StrEnum):
     di = "di"
@@ -28,11 +30,6 @@ class ExportFormat(StrEnum):
 class DraftFormat(StrEnum):
     pdf = "pdf"
     di = "di"
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"gongwen: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _write(data: bytes, output: Path | None) -> None:
@@ -61,21 +58,21 @@ def register(app: typer.Typer) -> None:
             ids = find_documents(session, ref)
             if len(ids) > 1:
                 listed = ", ".join(f"#{i}" for i in ids)
-                raise _fail(f"{ref} names {len(ids)} letters ({listed}): give one id", 2)
+                raise CommandError(f"{ref} names {len(ids)} letters ({listed}): give one id", 2)
             doc = load_document(session, ids[0]) if ids else None
         if doc is None:
-            raise _fail(f"not in the archive: {ref}", 1)
+            raise CommandError(f"not in the archive: {ref}", 1)
         if export_format is ExportFormat.json:
             data = (json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n").encode()
         else:
             if doc.kind != "letter":
-                raise _fail(f"document #{ids[0]} is a {doc.kind}, not a letter: only letters are DI files (--format json)", 1)
+                raise CommandError(f"document #{ids[0]} is a {doc.kind}, not a letter: only letters are DI files (--format json)", 1)
             from extractors.di import validate_di, write_di
 
             data = write_di(doc)
             problems = validate_di(data)
             if problems:  # a bug of the writer: never hand out a file the exchange would refuse
-                raise _fail(f"the DI file for #{ids[0]} is not valid against the 函 DTD: {problems[0]}", 1)
+                raise CommandError(f"the DI file for #{ids[0]} is not valid against the 函 DTD: {problems[0]}", 1)
         _write(data, output)
 
     @app.command("draft")
@@ -102,15 +99,15 @@ def register(app: typer.Typer) -> None:
         try:
             day = datetime.date.fromisoformat(date) if date else today()
         except ValueError:
-            raise _fail(f"--date {date!r} is not an ISO date (YYYY-MM-DD)", 2) from None
+            raise CommandError(f"--date {date!r} is not an ISO date (YYYY-MM-DD)", 2) from None
         try:
             office = load_office(office_file or config_dir() / OFFICE_FILE)
         except DraftError as exc:
-            raise _fail(str(exc), 2) from None
+            raise CommandError(str(exc), 2) from None
         archive = open_archive(create=False)
         try:
             draft = write_draft(archive, task, draft_format.value, office, day, actor=actor_name(actor), number=number,
                                 alone=alone, written_to=output)
         except DraftError as exc:
-            raise _fail(str(exc), 1) from None
+            raise CommandError(str(exc), 1) from None
         _write(draft.data, output)

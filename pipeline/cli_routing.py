@@ -13,13 +13,12 @@ from __future__ import annotations
 import datetime
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from pipeline.errors import CommandError
 from schemas.statuses import TASK_STATUSES
 
 if TYPE_CHECKING:
@@ -41,25 +40,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
 def _print_json(payload: Any) -> None:
     json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"gongwen: {message}", err=True)
-    return typer.Exit(code)
-
-
-@contextmanager
-def _one_line() -> Iterator[None]:
-    """Routing files and queue refusals: one line and the exit code, never a traceback."""
-    from pipeline.routing.config import ConfigError
-    from pipeline.routing.queue import QueueError
-
-    try:
-        yield
-    except ConfigError as exc:
-        raise _fail(f"{exc} (nothing was written)", 2) from None
-    except QueueError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
 
 
 def _decision_lines(d: Decision) -> list[str]:
@@ -119,7 +99,7 @@ def _print_task(archive: Any, task_id: int, as_json: bool) -> None:
 def _parse_task_id(value: str, what: str = "task id") -> int:
     text = value.strip().lstrip("#")
     if not text.isascii() or not text.isdigit() or len(text) > 18:
-        raise _fail(f"not a {what}: {value!r} (the number gongwen queue list shows)", 2)
+        raise CommandError(f"not a {what}: {value!r} (the number gongwen queue list shows)", 2)
     return int(text)
 
 
@@ -163,8 +143,7 @@ def register(app: typer.Typer) -> None:
         from pipeline.routing.engine import Router
         from pipeline.routing.queue import route_archive
 
-        with _one_line():
-            config = load_config(rules, associations)
+        config = load_config(rules, associations)
         archive = open_archive(create=False)
         summary = route_archive(archive, Router(config), everything=everything, keep_decisions=True)
         if as_json:
@@ -199,7 +178,7 @@ def register(app: typer.Typer) -> None:
         from pipeline.routing.queue import QueueFilters, list_tasks, triage_list
 
         if status not in StatusChoice:
-            raise _fail(f"--status must be one of {', '.join(StatusChoice)}", 2)
+            raise CommandError(f"--status must be one of {', '.join(StatusChoice)}", 2)
         archive = open_archive(create=False)
         with archive.session() as session:
             if status == "triage":
@@ -235,8 +214,7 @@ def register(app: typer.Typer) -> None:
 
         task_id = _parse_task_id(task)
         archive = open_archive(create=False)
-        with _one_line():
-            action(archive, task_id)
+        action(archive, task_id)
         _print_task(archive, task_id, as_json)
 
     @queue_app.command("show")
@@ -247,7 +225,7 @@ def register(app: typer.Typer) -> None:
 
         task_id = _parse_task_id(task)
         archive = open_archive(create=False)
-        with _one_line(), archive.session() as session:
+        with archive.session() as session:
             if get_task(session, task_id) is None:
                 raise QueueError(f"no task #{task_id} (gongwen queue list shows the open ones)")
         _print_task(archive, task_id, as_json)
@@ -314,8 +292,7 @@ def register(app: typer.Typer) -> None:
 
         document_id = _parse_task_id(document, what="document id")
         archive = open_archive(create=False)
-        with _one_line():
-            task_id = add_task(archive, document_id, association.strip(), actor_name(as_), note)
+        task_id = add_task(archive, document_id, association.strip(), actor_name(as_), note)
         _print_task(archive, task_id, as_json)
 
     @queue_app.command("file")
@@ -329,8 +306,7 @@ def register(app: typer.Typer) -> None:
         from pipeline.routing.queue import actor_name, file_document
 
         document_id = _parse_task_id(document, what="document id")
-        with _one_line():
-            file_document(open_archive(create=False), document_id, actor_name(as_), note)
+        file_document(open_archive(create=False), document_id, actor_name(as_), note)
         typer.echo(f"document #{document_id} filed: out of triage, nothing forwarded")
 
     @rules_app.command("test")
@@ -348,8 +324,7 @@ def register(app: typer.Typer) -> None:
         from pipeline.routing.config import load_config
         from pipeline.routing.engine import Router, routing_input
 
-        with _one_line():
-            config = load_config(rules, associations)
+        config = load_config(rules, associations)
         router = Router(config)
         if letter is None:
             _preview(router, as_json)
@@ -358,12 +333,12 @@ def register(app: typer.Typer) -> None:
         decisions: list[Decision] = []
         if path.suffix.lower() == ".pdf" or path.is_file():
             if not path.is_file():
-                raise _fail(f"no such file: {letter}", 1)
+                raise CommandError(f"no such file: {letter}", 1)
             from pipeline.extract import extract_file
 
             result = extract_file(path)
             if result.error:
-                raise _fail(f"{letter}: {result.error}", 1)
+                raise CommandError(f"{letter}: {result.error}", 1)
             today = datetime.datetime.now(datetime.UTC).date()
             decisions = [router.route(routing_input(doc, None, today)) for doc in result.documents]
         else:
@@ -375,7 +350,7 @@ def register(app: typer.Typer) -> None:
             with archive.session() as session:
                 ids = find_documents(session, letter)
             if not ids:
-                raise _fail(f"not in the archive: {letter} (give a document id, a 字號 or a PDF file)", 1)
+                raise CommandError(f"not in the archive: {letter} (give a document id, a 字號 or a PDF file)", 1)
             with archive.engine.connect() as conn:
                 decisions = [router.route(doc) for doc in load_inputs(conn, ids)]
         if as_json:

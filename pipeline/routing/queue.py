@@ -29,6 +29,7 @@ from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, up
 from sqlalchemy.orm import Session
 
 from pipeline.db import Archive
+from pipeline.errors import CommandError
 from pipeline.routing.engine import Router
 from schemas.orm import (
     AssociationRow,
@@ -51,12 +52,8 @@ SYSTEM_ACTOR = "gongwen route"
 MANUAL_RULE = "manual"  # the rule name of a task a clerk adds by hand (from triage)
 
 
-class QueueError(Exception):
+class QueueError(CommandError):
     """A clerk's action that cannot be done; `exit_code` per docs/cli.md#exit-codes (1: refused, 2: usage)."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def actor_name(given: str | None = None) -> str:
