@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz.distance import Levenshtein
+
 from pipeline.extract import extract_file
 from schemas.letter import Document, FileResult
 
@@ -69,19 +71,6 @@ def normalise(value: Any, key: str = "") -> Any:
     return value
 
 
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance, two rows of the table at a time."""
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
 def cer_text(s: str) -> str:
     """What CER is computed on: NFKC, no whitespace."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
@@ -91,7 +80,7 @@ def cer(expected: str, got: str | None) -> float:
     e, g = cer_text(expected), cer_text(got or "")
     if not e:
         return 0.0 if not g else 1.0
-    return levenshtein(e, g) / len(e)
+    return Levenshtein.distance(e, g) / len(e)
 
 
 def flatten_items(items: list[dict[str, Any]] | None, prefix: str = "") -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.evaluate import Report, compare
+from pipeline.evaluate import MAX_CER, Report, cer, cer_text, compare
 from pipeline.extract import extract_file
 from schemas.letter import FileResult
 
@@ -48,6 +48,25 @@ def test_dates_out_of_order_or_misprinted_are_wrong(golden: dict[str, Any], extr
     misprinted = copy.deepcopy(golden)
     misprinted["documents"][0]["dates"][1]["text"] = "113年09月20日"  # same date, other printed text
     assert _failed(misprinted, extracted) == {"dates"}
+
+
+def test_ocr_tolerance_is_the_character_error_rate(golden: dict[str, Any], extracted: FileResult) -> None:
+    """CER = edit distance (rapidfuzz) over the golden's length after NFKC, whitespace aside: half-width
+    commas are wrong when strict and right when tolerant; one misread character in this 48-character
+    subject is 1/48 > 2%, wrong either way; a dropped character costs as much as a misread one."""
+    subject = golden["documents"][0]["subject"]
+    n = len(cer_text(subject))
+    one = subject[:10] + "某" + subject[11:]
+    assert cer(subject, subject.replace("，", ", ")) == 0.0
+    assert cer(subject, one) == cer(subject, subject[:10] + subject[11:]) == 1 / n
+    assert cer(subject, subject[:10]) == (n - 10) / n and cer("", None) == 0.0 and cer("", "x") == 1.0
+    for text, tolerant_right in ((subject.replace("，", ","), True), (one, 1 / n <= MAX_CER)):
+        misread = copy.deepcopy(extracted)
+        misread.documents[0].subject = text
+        report = Report()
+        compare(golden, misread, report)
+        assert report.per_field["subject"] == [0, 1]  # strict: wrong
+        assert report.tolerant["subject"] == [int(tolerant_right), 1]
 
 
 def test_accuracy_over_fields_with_a_value(golden: dict[str, Any], extracted: FileResult) -> None:
