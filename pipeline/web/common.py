@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Query
 from fastapi import Path as PathParam
@@ -18,6 +19,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from pipeline.db import Archive
+from pipeline.facets import Facets, facets
 from pipeline.routing.queue import (
     QueueError,
     QueueFilters,
@@ -70,6 +72,10 @@ class SearchForm:
                   "speed": self.speed, "number": self.number, "kind": self.kind}
         return {k: v for k, v in params.items() if v}
 
+    def link(self, changes: dict[str, str]) -> str:
+        """This search with `changes` to its URL parameters (a count's filter added), from its first page."""
+        return "/search?" + urlencode({**self.url_query(), **changes})
+
 
 def search_form(
     q: Annotated[str, Query(max_length=500)] = "",
@@ -98,6 +104,7 @@ class SearchPage:
     per_page: int = PER_PAGE
     error: str | None = None
     searched: bool = False  # False: no query and no filter yet, an empty form
+    facets: Facets = field(default_factory=Facets)  # counts per sender and per month over every match
 
     @property
     def pages(self) -> int:
@@ -124,6 +131,7 @@ def run_search(archive: Archive, form: SearchForm, per_page: int = PER_PAGE) -> 
     form.page = max(1, min(form.page, MAX_RESULTS // per_page))
     with archive.session() as session:
         found = search(session, form.q, filters, min(MAX_RESULTS, form.page * per_page))
+        out.facets = facets(session, form.q, filters) if found.total else Facets()
     out.total = found.total
     out.hits = found.hits[(form.page - 1) * per_page:]
     return out
