@@ -71,7 +71,7 @@ KIND_NAMES = {"letter": "公文", "form": "報表", "other": "其他"}
 STATUS_NAMES = {"pending": "待辦", "claimed": "處理中", "done": "已完成", "rejected": "已退回", "open": "未結",
                 "all": "全部", "triage": "待分辦"}
 ACTION_NAMES = {"created": "建立", "claimed": "認領", "done": "完成", "rejected": "退回", "reassigned": "改派",
-                "stale": "規則不再符合", "matches-again": "規則再次符合"}
+                "stale": "規則不再符合", "matches-again": "規則再次符合", "drafted": "擬轉知函稿"}
 UPLOAD_NAMES = {"stored": "已存入", "duplicate": "重複", "quarantined": "已隔離", "failed": "失敗（下次再試）",
                 "refused": "未收", "attached": "附件"}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Query
@@ -39,6 +39,9 @@ from pipeline.search_input import FieldNames, FilterError, search_filters
 from pipeline.show import MAX_ID, DocumentView, find_documents, show
 from schemas.orm import AssociationRow
 from schemas.routing import Decision, RoutingConfig
+
+if TYPE_CHECKING:
+    from pipeline.draft import WrittenDraft
 
 PER_PAGE = 20
 MAX_RESULTS = 1000  # search's own limit: pages past it are not served
@@ -280,3 +283,38 @@ def rules_dry_run(archive: Archive, files: tuple[str | None, str | None], letter
         with archive.engine.connect() as conn:
             page.decisions = [router.route(doc) for doc in load_inputs(conn, ids)]
     return page
+
+
+DRAFT_SCOPES = ("letter", "task")  # one draft for every task of the letter (正本 all), or for this task alone
+
+
+def draft_for_task(archive: Archive, actor: str, task_id: int, draft_format: str, scope: str) -> WrittenDraft:
+    """A clerk's download of a task's 轉知 draft: `gongwen draft`'s own function (pipeline/draft.write_draft),
+    so the queue records it under the clerk's name as the CLI does. DraftError (one line) when it cannot be made."""
+    from pipeline.draft import FORMATS, OFFICE_FILE, DraftError, load_office, write_draft
+    from pipeline.routing.config import config_dir
+    from pipeline.routing.queue import today
+
+    if draft_format not in FORMATS or scope not in DRAFT_SCOPES:
+        raise DraftError(f"format 必須是 {'、'.join(FORMATS)}，scope 必須是 {'、'.join(DRAFT_SCOPES)}")
+    office = load_office(config_dir() / OFFICE_FILE)
+    return write_draft(archive, task_id, draft_format, office, today(), actor=actor, alone=scope == "task")
+
+
+def recorded_draft(archive: Archive, draft_id: int) -> tuple[Path, str, str] | None:
+    """(the kept bytes of a recorded draft, a download name, its media type); None when there is none.
+
+    The path comes from the archive, never from the request, and must stay inside the file store."""
+    from pipeline.draft import MEDIA_TYPES
+    from schemas.orm import Draft
+
+    with archive.session() as session:
+        row = session.get(Draft, draft_id)
+        if row is None:
+            return None
+        rel, fmt = row.store_path, row.format
+    root = archive.files.resolve()
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path, f"draft_{draft_id}.{fmt}", MEDIA_TYPES[fmt]

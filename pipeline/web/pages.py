@@ -23,11 +23,13 @@ from pipeline.web.common import (
     SearchQuery,
     act_on_many,
     associations,
+    draft_for_task,
     find_letter,
     from_triage,
     original_pdf,
     queue_page,
     read_letter,
+    recorded_draft,
     rules_dry_run,
     run_search,
 )
@@ -175,6 +177,34 @@ def queue_bulk(
     results = act_on_many(archive_of(request), account.name, tasks, action, note=note, reason=reason, to=to)
     _report(request, results, _ACTION_WORDS[action])
     return _back(back, "/queue")
+
+
+@router.post("/queue/{task_id}/draft", dependencies=[CsrfChecked])
+def queue_draft(
+    request: Request, account: Clerk, task_id: RowId, format: Text = "pdf", scope: Text = "letter",
+    back: Text = "/queue",
+) -> Response:
+    """The task's 轉知 draft as a download (PDF or DI), for the letter (正本 every task) or this task alone;
+    recorded on the tasks it covers under the clerk's name, as `gongwen draft` records it."""
+    from pipeline.draft import MEDIA_TYPES, DraftError
+
+    try:
+        draft = draft_for_task(archive_of(request), account.name, task_id, format, scope)
+    except DraftError as exc:
+        flash(request, "error", f"無法產生轉知函稿：{exc}")
+        return _back(back, "/queue")
+    return Response(draft.data, media_type=MEDIA_TYPES[draft.format],
+                    headers={"Content-Disposition": f'attachment; filename="{draft.filename}"'})
+
+
+@router.get("/drafts/{draft_id}")
+def draft_download(request: Request, account: Clerk, draft_id: RowId) -> Response:
+    """A recorded draft again, byte for byte what was handed out (nothing new is recorded)."""
+    found = recorded_draft(archive_of(request), draft_id)
+    if found is None:
+        raise HTTPException(404, f"沒有轉知函稿 #{draft_id}")
+    path, name, media = found
+    return FileResponse(path, media_type=media, filename=name, content_disposition_type="attachment")
 
 
 @router.post("/queue/{task_id}/{action}", dependencies=[CsrfChecked])
