@@ -238,6 +238,24 @@ def _split_numbers(nums: str, offset: int) -> list[tuple[int, int]]:
     return [(offset + m.start(), offset + m.end()) for m in _NUM_RE.finditer(nums)]
 
 
+def _mentions(
+    text: str, prefix: str, spans: list[tuple[int, int]], first: int, last: int, continued: bool
+) -> list[DocNumberMention]:
+    """One mention per number of `spans` under `prefix`, templates left out: the first one's text starts at
+    `first` (the 代字, or 第 of a continuation), the last one's ends at `last` (號); all but the first
+    are elliptical (第…號 or a bare number), every one of them when `continued`."""
+    out: list[DocNumberMention] = []
+    for k, (ns, ne) in enumerate(spans):
+        number = normalize_doc_number(text[ns:ne])
+        if _is_template(prefix, number):
+            continue
+        s0 = first if k == 0 else ns
+        e0 = last if k == len(spans) - 1 else ne
+        out.append(DocNumberMention(text=text[s0:e0], normalized=f"{prefix}字第{number}號", start=s0, end=e0,
+                                    prefix=prefix, number=number, elliptical=continued or k > 0))
+    return out
+
+
 def find_doc_numbers(text: str) -> list[DocNumberMention]:
     """Every 字號 in `text`, in order, elliptical continuations expanded, templates left out."""
     out: list[DocNumberMention] = []
@@ -254,25 +272,7 @@ def find_doc_numbers(text: str) -> list[DocNumberMention]:
         prefix = normalize_doc_number(text[start:zi])
         if any(c in _TEMPLATE_CHARS for c in prefix):
             continue
-        spans = _split_numbers(m.group("nums"), m.start("nums"))
-        found: list[DocNumberMention] = []
-        for k, (ns, ne) in enumerate(spans):
-            number = normalize_doc_number(text[ns:ne])
-            if _is_template(prefix, number):
-                continue
-            s0 = start if k == 0 else ns
-            e0 = m.end() if k == len(spans) - 1 else ne
-            found.append(
-                DocNumberMention(
-                    text=text[s0:e0],
-                    normalized=f"{prefix}字第{number}號",
-                    start=s0,
-                    end=e0,
-                    prefix=prefix,
-                    number=number,
-                    elliptical=k > 0,
-                )
-            )
+        found = _mentions(text, prefix, _split_numbers(m.group("nums"), m.start("nums")), start, m.end(), False)
         if not found:
             continue
         out.extend(found)
@@ -282,22 +282,6 @@ def find_doc_numbers(text: str) -> list[DocNumberMention]:
             if c is None:
                 break
             spans = _split_numbers(c.group("nums"), c.start("nums"))
-            for k, (ns, ne) in enumerate(spans):
-                number = normalize_doc_number(text[ns:ne])
-                if _is_template(prefix, number):
-                    continue
-                s0 = text.index("第", c.start()) if k == 0 else ns
-                e0 = c.end() if k == len(spans) - 1 else ne
-                out.append(
-                    DocNumberMention(
-                        text=text[s0:e0],
-                        normalized=f"{prefix}字第{number}號",
-                        start=s0,
-                        end=e0,
-                        prefix=prefix,
-                        number=number,
-                        elliptical=True,
-                    )
-                )
+            out.extend(_mentions(text, prefix, spans, text.index("第", c.start()), c.end(), True))
             pos = c.end()
     return out
