@@ -24,24 +24,22 @@ class MarkupError(ValueError):
 
 
 @dataclass(frozen=True)
-class Paragraph:
+class TextBlock:
+    """A block that is one line of text: each kind below is drawn its own way."""
+
+    text: str
+
+
+class Paragraph(TextBlock):
     """One logical body paragraph, wrapped by the renderer."""
 
-    text: str
 
-
-@dataclass(frozen=True)
-class Top:
+class Top(TextBlock):
     """Small filing line at the top left (檔號：, 保存年限：)."""
 
-    text: str
 
-
-@dataclass(frozen=True)
-class Title:
+class Title(TextBlock):
     """Agency title + 文別, large and centered."""
-
-    text: str
 
 
 @dataclass
@@ -55,11 +53,8 @@ class Header:
     window: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Sign:
+class Sign(TextBlock):
     """The signature (署名)."""
-
-    text: str
 
 
 @dataclass(frozen=True)
@@ -79,11 +74,8 @@ class Barcode:
     digits: str
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(TextBlock):
     """A handwritten note in the margin."""
-
-    text: str
 
 
 @dataclass(frozen=True)
@@ -91,18 +83,12 @@ class PageBreak:
     """Continue on a new page."""
 
 
-@dataclass(frozen=True)
-class Heading:
+class Heading(TextBlock):
     """Centered heading in the body."""
 
-    text: str
 
-
-@dataclass(frozen=True)
-class Big:
+class Big(TextBlock):
     """Large left-aligned text."""
-
-    text: str
 
 
 @dataclass
