@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint samples eval bench clean
+.PHONY: install run serve test lint samples eval bench clean
 
 $(STAMP): pyproject.toml scripts/install-system.sh
 	bash scripts/install-system.sh
@@ -17,6 +17,10 @@ install: $(STAMP)
 
 run: install
 	$(PY) flows.py samples/
+	@$(VENV)/bin/gongwen users demo
+
+serve: run
+	$(VENV)/bin/gongwen serve
 
 test: install
 	$(PY) -m pytest

@@ -87,6 +87,23 @@ def register(app: typer.Typer) -> None:
         account = change_user(open_archive(create=False), name, role=role, password=new_password, active=active)
         typer.echo(f"user {account.name}: {account.role}, {'active' if account.active else 'inactive'}")
 
+    @users_app.command("demo")
+    def demo_cmd(
+        host: Annotated[str, typer.Option(help="the address gongwen serve listens on")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="its port", min=1, max=65535)] = 8000,
+    ) -> None:
+        """Demo log-ins for trying the web application: analyst, clerk and admin, made if missing (make run)."""
+        from pipeline.db import open_archive
+        from pipeline.web.users import DEMO_FILE, demo_users
+
+        archive = open_archive()
+        made = demo_users(archive)
+        typer.echo(f"demo log-ins (passwords kept in {archive.files.resolve().parent / DEMO_FILE}):")
+        for name, role, password in made:
+            shown = password if password is not None else "(set before: gongwen users set NAME --password)"
+            typer.echo(f"  {name:8} {role:8} password {shown}")
+        typer.echo(f"web: start it with `gongwen serve` (make serve), then open http://{host}:{port}/")
+
     @users_app.command("list")
     def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
         """The accounts, with their roles."""

@@ -9,6 +9,9 @@ deactivated takes effect at once, whatever cookie the browser holds.
 from __future__ import annotations
 
 import datetime
+import json
+import os
+import secrets
 from dataclasses import dataclass
 from functools import cache
 
@@ -131,3 +134,42 @@ def authenticate(archive: Archive, name: str, password: str) -> Account | None:
     if _hasher().check_needs_rehash(row.password_hash):  # the cost was raised since: store the stronger hash
         change_user(archive, row.name, password=password)
     return Account(row.name, row.role, row.active)
+
+
+DEMO_FILE = "demo-logins.json"
+
+
+def demo_users(archive: Archive) -> list[tuple[str, str, str | None]]:
+    """One account per role named after it (analyst, clerk, admin), made with a generated password if missing.
+
+    For trying the web application (`make run`, `gongwen users demo`): idempotent. Each password
+    made is kept in `demo-logins.json` beside the file store (readable by its owner only) so a
+    later run prints it again; an account that existed before, or whose password was changed since,
+    is listed with None. Returns (name, role, password or None) per role.
+    """
+    path = archive.files.resolve().parent / DEMO_FILE
+    try:
+        kept: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        kept = {}
+    out: list[tuple[str, str, str | None]] = []
+    changed = False
+    for role in USER_ROLES:
+        with archive.session() as session:
+            account = get_account(session, role)
+        if account is None:
+            kept[role] = secrets.token_urlsafe(9)
+            add_user(archive, role, role, kept[role])
+            changed = True
+        password = kept.get(role)
+        if password is not None and authenticate(archive, role, password) is None:
+            password = None  # changed since, or deactivated: not ours to show
+        out.append((role, account.role if account else role, password))
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{DEMO_FILE}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(kept, fh)
+        os.replace(tmp, path)
+    return out
