@@ -32,8 +32,8 @@ from pipeline.web.common import (
     run_search,
     task,
 )
+from pipeline.web.ratelimit import TooManyLogins, authenticate_limited
 from pipeline.web.upload import MAX_FILES, LengthChecked, ingest_uploads
-from pipeline.web.users import authenticate
 
 router = APIRouter(prefix="/api", tags=["api"])
 Short = Annotated[str, Field(max_length=2000)]
@@ -71,7 +71,10 @@ def _refused(exc: QueueError) -> HTTPException:
 @router.post("/login")
 def login(request: Request, credentials: Credentials) -> dict[str, Any]:
     """Log in: sets the session cookie; returns the CSRF token to send with every POST."""
-    account = authenticate(archive_of(request), credentials.name, credentials.password)
+    try:
+        account = authenticate_limited(request, credentials.name, credentials.password)
+    except TooManyLogins as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.seconds)}) from None
     if account is None:
         raise HTTPException(401, "wrong name or password")
     log_in(request, account)

@@ -31,6 +31,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from pipeline.db import Archive, open_archive
 from pipeline.search import MARK_CLOSE, MARK_OPEN
 from pipeline.web.auth import Forbidden, LoginRequired, csrf_token, current_account
+from pipeline.web.ratelimit import LoginLimiter
 from schemas.routing import describe
 
 HERE = Path(__file__).resolve().parent
@@ -154,6 +155,7 @@ def create_app(archive: Archive | None = None, *, secret: str | None = None, htt
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.archive = archive
     app.state.routing_files = (rules, associations)
+    app.state.login_limiter = LoginLimiter()
     app.state.templates = templates()
     if https_only is None:
         https_only = os.environ.get("GONGWEN_WEB_HTTPS", "") == "1"

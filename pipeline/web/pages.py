@@ -33,8 +33,9 @@ from pipeline.web.common import (
     rules_dry_run,
     run_search,
 )
+from pipeline.web.ratelimit import TooManyLogins, authenticate_limited
 from pipeline.web.upload import MAX_FILE_MB, MAX_FILES, LengthChecked, ingest_uploads
-from pipeline.web.users import UserError, add_user, authenticate, change_user, list_accounts
+from pipeline.web.users import UserError, add_user, change_user, list_accounts
 from schemas.statuses import USER_ROLES
 
 router = APIRouter(include_in_schema=False)
@@ -66,7 +67,11 @@ def login_page(request: Request, next: str = "/search") -> Response:
 
 @router.post("/login", dependencies=[CsrfChecked])
 def login(request: Request, name: Text = "", password: Text = "", next: Text = "/search") -> Response:
-    account = authenticate(archive_of(request), name, password)
+    try:
+        account = authenticate_limited(request, name, password)
+    except TooManyLogins as exc:
+        return render(request, "login.html", {"next": _local(next, "/search"), "error": str(exc), "name": name},
+                      status_code=429)
     if account is None:
         return render(request, "login.html", {"next": _local(next, "/search"), "error": "帳號或密碼錯誤", "name": name},
                       status_code=401)
