@@ -476,10 +476,14 @@ def _fill_contact(doc: Document, reader: _Reader, conf: dict[str, float]) -> Non
     for key in ("phone", "fax"):
         value = getattr(contact, key)
         if value:
-            setattr(contact, key, _EDGE_SPECKS.sub("", value) or None)
+            # a doubled hyphen is never printed in a number: OCR reads one dash as two
+            setattr(contact, key, _DOUBLE_DASH.sub("-", _EDGE_SPECKS.sub("", value)) or None)
     email_fixed = False
     if contact.email:
-        contact.email, email_fixed = repair_email(re.sub(r"\s+", "", contact.email))
+        section = reader.sections.get("contact.email")
+        # a text layer prints the address as it is: only OCR'd lines have readings to doubt
+        read = section is not None and any(ln.confidence < 1.0 for ln in section.line_objs)
+        contact.email, email_fixed = repair_email(re.sub(r"\s+", "", contact.email), ocr=read)
     if any(v is not None for v in contact.model_dump().values()):
         doc.contact = contact
         conf["contact"] = 0.9
@@ -517,22 +521,32 @@ def _fill_meeting_contact(doc: Document, reader: _Reader, conf: dict[str, float]
 
 
 _EDGE_SPECKS = re.compile(r"^[\s.,·:;]+|[\s.,·:;]+$")
+_DOUBLE_DASH = re.compile(r"(?<=\d)[-－]{2,}(?=\d)")
 _EMAIL_DOMAIN_ONE = re.compile(r"(?<=[a-z])1(?=[a-z])")
+# in the user part, `l` and `1` are told apart only where both neighbours agree (y1hb213 → ylhb213,
+# 20l5 → 2015) or a digit run ends the part (yutinglin90l → …901); A110627 / Al10627, at a
+# letter-digit seam, stay as read
+_USER_ONE = re.compile(r"(?<=[A-Za-z])1(?=[A-Za-z])")
+_USER_ELL = re.compile(r"(?<=[0-9])l(?=[0-9]|$)")
 
 
-def repair_email(email: str) -> tuple[str, bool]:
+def repair_email(email: str, ocr: bool = True) -> tuple[str, bool]:
     """Undo OCR misreadings that cannot be part of an address.
 
-    `!` is never in an address and `:` never in a domain (both are a misread `l` / `.`), and a
-    `1` between letters of a domain is an `l` (h1shb.gov.tw). The user part is left alone:
-    `A110627` and `Al10627` are both possible there. Returns (email, changed).
+    `!` is never in an address and `:` never in a domain (both are a misread `l` / `.`), a `1`
+    between letters of a domain is an `l` (h1shb.gov.tw), and `mai1` is `mail` (emai1.ncku.edu.tw).
+    In the user part of an OCR'd address (`ocr`) only readings both neighbours agree on are
+    changed (`_USER_ONE`, `_USER_ELL`). Returns (email, changed).
     """
     email = _EDGE_SPECKS.sub("", email)
     if email.count("@") != 1:
         return email, False
     user, domain = email.split("@")
     fixed_user = user.replace("!", "l")
+    if ocr:
+        fixed_user = _USER_ELL.sub("1", _USER_ONE.sub("l", fixed_user))
     fixed_domain = _EMAIL_DOMAIN_ONE.sub("l", domain.replace("!", "l").replace(":", ".").replace(",", "."))
+    fixed_domain = re.sub(r"(?<![a-z])(e?)mai1(?![a-z0-9])", r"\1mail", fixed_domain)
     fixed = f"{fixed_user}@{fixed_domain}"
     return fixed, fixed != email
 

@@ -12,14 +12,17 @@ from pathlib import Path
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
 # Dust on a scan is read as a dot. A half-width dot or middle dot is never printed between
-# two Han characters or full-width marks, at the edge of a Han line, or inside a number
-# that ends in 年/號; there it is a speck, not text.
+# two Han characters or full-width marks, at the edge of a Han line, inside a number that
+# ends in 年/號, or inside a date; there it is a speck, not text.
 _SPECKS = (
     (re.compile(rf"(?<=[{_CJK}])\s?[.·．•]+\s?(?=[{_CJK}])"), ""),
     (re.compile(rf"^[.·．•,]+\s?(?=[{_CJK}(（0-9])"), ""),
     (re.compile(rf"(?<=[{_CJK}])\s?[.·．•,]+$"), ""),
     (re.compile(r"(?<=[0-9])[·•](?=[0-9])"), ""),
     (re.compile(r"(?<=[0-9])\.(?=[0-9]{1,2}年)"), ""),
+    # …and inside a date's month or day (112年1.0月2日), or between a number and its 年/月/日 (5.日)
+    (re.compile(r"(?<=[年月][0-9])[.·．•](?=[0-9][月日])"), ""),
+    (re.compile(r"(?<=[0-9])[.·．•](?=[年月日])"), ""),
 )
 
 

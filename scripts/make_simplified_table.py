@@ -1,8 +1,9 @@
 """Build pipeline/data/simplified_only.json: characters that cannot occur in Taiwanese text.
 
-A character not encodable in cp950 (Big5 as Windows writes it) whose OpenCC s2t form is one
-cp950 character is a Simplified (or Japanese) form an OCR engine printed for a Traditional
-one. Run by hand with OpenCC installed (`pip install opencc`); the table is committed so the
+A Simplified character (OpenCC's s2t changes it) not encodable in cp950 (Big5 as Windows
+writes it) whose s2tw form (the Taiwanese standard characters) is one cp950 character is what
+an OCR engine printed for that Traditional one: 为 → 為 (s2t gives 爲, itself not in Big5, and
+so once left 为 out). Variants that s2t keeps (啓, 峯, 衆) are left alone: names print them. Run by hand with OpenCC installed (`pip install opencc`); the table is committed so the
 pipeline needs no OpenCC at run time.
 """
 
@@ -23,13 +24,15 @@ def in_big5(ch: str) -> bool:
 
 
 def main() -> None:
-    s2t = opencc.OpenCC("s2t")
+    s2t, s2tw = opencc.OpenCC("s2t"), opencc.OpenCC("s2tw")
     table: dict[str, str] = {}
     for code in range(0x4E00, 0xA000):
         ch = chr(code)
         if in_big5(ch):
             continue
-        target = s2t.convert(ch)
+        if s2t.convert(ch) == ch:  # not a Simplified form
+            continue
+        target = s2tw.convert(ch)
         if len(target) == 1 and target != ch and in_big5(target):
             table[ch] = target
     out = Path(__file__).resolve().parent.parent / "pipeline" / "data" / "simplified_only.json"

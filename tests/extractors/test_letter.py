@@ -92,3 +92,16 @@ def test_forms_are_classified_with_their_fields(samples_dir: Path) -> None:
     )
     assert first.distribution == ["衛生福利部心理健康司", "本府主計處", "會計室"]
     assert forms[-1].form_number is None
+
+
+def test_ocr_misreadings_of_an_email_address_are_undone_only_where_unambiguous() -> None:
+    from extractors.letter import repair_email
+
+    assert repair_email("y1hb213@ylshb.gov.tw") == ("ylhb213@ylshb.gov.tw", True)  # 1 between letters
+    assert repair_email("yutinglin90l@mail.tainan.gov.tw") == ("yutinglin901@mail.tainan.gov.tw", True)
+    assert repair_email("em51010@emai1.ncku.edu.tw") == ("em51010@email.ncku.edu.tw", True)
+    # at a letter-digit seam either reading is an address: left as read; Hinet's ms1 hosts are real
+    assert repair_email("Al10627@nhi.gov.tw") == ("Al10627@nhi.gov.tw", False)
+    assert repair_email("ms1@ms1.hinet.net") == ("ms1@ms1.hinet.net", False)
+    # a text layer prints the address as it is: its user part is not second-guessed
+    assert repair_email("a1b2l@x.gov.tw", ocr=False) == ("a1b2l@x.gov.tw", False)

@@ -64,8 +64,13 @@ def test_specks_are_dropped_but_numbers_and_urls_kept() -> None:
     assert clean_ocr_specks("依據本部1·12年1月16日") == "依據本部112年1月16日"
     assert clean_ocr_specks("尺寸為7.5*7.5公分") == "尺寸為7.5*7.5公分"
     assert clean_ocr_specks("https://www.jct.org.tw/np-1252-1.html。") == "https://www.jct.org.tw/np-1252-1.html。"
+    # inside a date's month or day, and before 年/月/日; a decimal before another unit stays
+    assert clean_ocr_specks("依據112年1.0月2日函及公假5.日") == "依據112年10月2日函及公假5日"
+    assert clean_ocr_specks("補助3.5萬元，第1.5版") == "補助3.5萬元，第1.5版"
 
 
 def test_simplified_output_is_restored_but_taiwanese_variants_kept() -> None:
     assert restore_traditional("所得税法第71條；合約医療院所应辦理") == "所得稅法第71條；合約醫療院所應辦理"
     assert restore_traditional("台北市 臺北市 干預 皇后 里長") == "台北市 臺北市 干預 皇后 里長"
+    # 为: OpenCC's s2t gives 爲 (not in Big5), Taiwan writes 為; names' variants (啓) stay
+    assert restore_traditional("目標值为90%以上，林啓禎") == "目標值為90%以上，林啓禎"
