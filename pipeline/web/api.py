@@ -33,7 +33,7 @@ from pipeline.web.common import (
     task,
 )
 from pipeline.web.ratelimit import TooManyLogins, authenticate_limited
-from pipeline.web.upload import MAX_FILES, LengthChecked, ingest_uploads
+from pipeline.web.upload import LengthChecked, ingest_request
 
 router = APIRouter(prefix="/api", tags=["api"])
 Short = Annotated[str, Field(max_length=2000)]
@@ -124,10 +124,7 @@ def letter(request: Request, account: Analyst, ref: Annotated[str, PathParam(max
 @router.post("/upload", dependencies=[LengthChecked, CsrfChecked])
 def upload(request: Request, account: Clerk, files: Annotated[list[UploadFile], File()]) -> dict[str, Any]:
     """Ingest PDFs and DI files as `gongwen ingest` does, then route what is new: what became of each file, in order."""
-    if len(files) > MAX_FILES:
-        raise HTTPException(413, f"at most {MAX_FILES} files at once")
-    run = ingest_uploads(archive_of(request), [(f.filename, f.file) for f in files], request.app.state.routing_files)
-    return run.to_json()
+    return ingest_request(request, files, "at most {} files at once").to_json()
 
 
 @router.get("/queue")

@@ -34,7 +34,7 @@ from pipeline.web.common import (
     run_search,
 )
 from pipeline.web.ratelimit import TooManyLogins, authenticate_limited
-from pipeline.web.upload import MAX_FILE_MB, MAX_FILES, LengthChecked, ingest_uploads
+from pipeline.web.upload import MAX_FILE_MB, MAX_FILES, LengthChecked, ingest_request
 from pipeline.web.users import UserError, add_user, change_user, list_accounts
 from schemas.statuses import USER_ROLES
 
@@ -128,9 +128,7 @@ def upload_page(request: Request, account: Clerk) -> Response:
 @router.post("/upload", dependencies=[LengthChecked, CsrfChecked])
 def upload(request: Request, account: Clerk, files: Annotated[list[UploadFile], File()]) -> Response:
     """The form sent without the script: every file ingested, then a table of what became of each."""
-    if len(files) > MAX_FILES:
-        raise HTTPException(413, f"一次最多上傳 {MAX_FILES} 個檔案")
-    run = ingest_uploads(archive_of(request), [(f.filename, f.file) for f in files], request.app.state.routing_files)
+    run = ingest_request(request, files, "一次最多上傳 {} 個檔案")
     return render(request, "upload.html", {"run": run, "max_mb": MAX_FILE_MB, "max_files": MAX_FILES})
 
 

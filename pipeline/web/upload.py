@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, UploadFile
 
 from pipeline.db import Archive
 from pipeline.reports import FileReport
+from pipeline.web.auth import archive_of
 
 MAX_FILE_MB = int(os.environ.get("GONGWEN_UPLOAD_MAX_MB", "50") or 50)
 MAX_FILES = 50
@@ -157,3 +158,11 @@ def route_new(archive: Archive, routing_files: tuple[str | None, str | None], ru
         return
     summary = route_archive(archive, Router(config))
     run.routing = {"documents": summary.documents, "tasks_made": summary.tasks_created, "triage": summary.triage}
+
+
+def ingest_request(request: Request, files: list[UploadFile], too_many: str) -> UploadRun:
+    """The work of both upload endpoints (page and API): more than MAX_FILES files is 413 `too_many` (its {}
+    the limit), else every file ingested and what is new routed with the application's routing files."""
+    if len(files) > MAX_FILES:
+        raise HTTPException(413, too_many.format(MAX_FILES))
+    return ingest_uploads(archive_of(request), [(f.filename, f.file) for f in files], request.app.state.routing_files)

@@ -95,6 +95,6 @@ def test_upload_needs_a_clerk_csrf_and_a_size_limit(empty: tuple[TestClient, Arc
     monkeypatch.setattr("pipeline.web.upload.MAX_FILE_MB", 0)  # every file is too large: refused unread
     [refused] = client.post("/api/upload", headers={"X-CSRF-Token": token}, files=_files(("a.pdf", pdf))).json()["files"]
     assert refused["status"] == "refused" and "MB" in refused["error"] and refused["documents"] == []
-    monkeypatch.setattr("pipeline.web.api.MAX_FILES", 1)
+    monkeypatch.setattr("pipeline.web.upload.MAX_FILES", 1)  # the limit lives in upload.py alone
     response = client.post("/api/upload", headers={"X-CSRF-Token": token}, files=_files(("a.pdf", pdf), ("b.pdf", pdf)))
-    assert response.status_code == 413
+    assert response.status_code == 413 and "at most 1 files" in response.json()["detail"]
