@@ -332,14 +332,16 @@ def register(app: typer.Typer) -> None:
         hits = found.hits
         if as_json:
             _print_json(
-                {"query": query, "count": len(hits), "total": found.total, "results": [h.to_json() for h in hits]}
+                {"query": query, "count": len(hits), "total": found.total, "total_exact": found.exact,
+                 "results": [h.to_json() for h in hits]}
             )
             return
         for hit in hits:
             for line in _hit_lines(hit):
                 typer.echo(line)
         shown = f", the first {len(hits)} shown (--limit)" if found.total > len(hits) else ""
-        typer.echo(f"{found.total} result{'s' if found.total != 1 else ''}{shown}")
+        about = "" if found.exact else "about "  # PostgreSQL's estimate of a large count (docs/archive.md)
+        typer.echo(f"{about}{found.total} result{'s' if found.total != 1 else ''}{shown}")
 
     @app.command("show")
     def show_cmd(

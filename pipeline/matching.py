@@ -160,38 +160,50 @@ def search_text(doc: Document, canonical: dict[str, str | None] | None = None) -
 
 
 def indexed(gram: str) -> bool:
-    """Characters and pairs of letters and digits are index tokens; one with punctuation or a symbol
+    """Letters and digits, and runs of them, are index tokens; a run with punctuation or a symbol
     is left to LIKE (a sixth of all bigrams, seldom searched for)."""
     return all(ch.isalnum() for ch in gram)
 
 
-def bigrams(texts: Iterable[str]) -> list[str]:
-    """Distinct indexed two-character substrings of each line of each text (never across lines)."""
+# the longest index tokens per dialect: SQLite finds three characters and more through its FTS5
+# trigram index over the text, so its gram index needs one and two; PostgreSQL has the gram
+# index alone, so it holds trigrams too (a form of three is found exactly, a longer one by its
+# trigrams, see `query_grams`)
+LONGEST_GRAM = {"sqlite": 2, "postgresql": 3}
+
+
+def ngrams(texts: Iterable[str], n: int) -> list[str]:
+    """Distinct indexed `n`-character substrings of each line of each text (never across lines)."""
     out: set[str] = set()
     for t in texts:
         for line in t.split("\n"):
-            out.update(map(str.__add__, line, line[1:]))
+            if n == 2:  # the common case, at ingest: the quickest way Python has
+                out.update(map(str.__add__, line, line[1:]))
+            else:
+                out.update(line[i : i + n] for i in range(len(line) - n + 1))
     return [g for g in out if indexed(g)]
 
 
-def grams(texts: Iterable[str]) -> list[str]:
-    """The index tokens of `texts`: every indexed character and bigram (within a line), once each."""
+def grams(texts: Iterable[str], longest: int = 2) -> list[str]:
+    """The index tokens of `texts`: every indexed character and every indexed substring of up to
+    `longest` characters (within a line), once each."""
     texts = list(texts)
-    return [*{ch for t in texts for ch in t if ch.isalnum()}, *bigrams(texts)]
+    return [*{ch for t in texts for ch in t if ch.isalnum()}, *(g for n in range(2, longest + 1) for g in ngrams(texts, n))]
 
 
-def answered_by_grams(form: str) -> bool:
-    """Whether the gram index alone finds `form` exactly: one or two characters, all indexed."""
-    return 0 < len(form) <= 2 and indexed(form)
+def answered_by_grams(form: str, longest: int = 2) -> bool:
+    """Whether the gram index alone finds `form` exactly: no longer than its longest tokens, all indexed."""
+    return 0 < len(form) <= longest and indexed(form)
 
 
-def query_grams(form: str) -> list[str]:
-    """The tokens a document holding `form` must hold: the form itself when short, else its bigrams
-    (a superset of the documents that hold it: the text is checked after); [] when one is not indexed."""
-    if answered_by_grams(form):
+def query_grams(form: str, longest: int = 2) -> list[str]:
+    """The tokens a document holding `form` must hold: the form itself when short, else its pieces of
+    `longest` characters (a superset of the documents that hold it: each piece is in the document, not
+    necessarily next to the others); [] when a piece is not indexed."""
+    if answered_by_grams(form, longest):
         return [form]
-    pairs = list(dict.fromkeys(map(str.__add__, form, form[1:])))
-    return pairs if pairs and all(indexed(p) for p in pairs) else []
+    pieces = list(dict.fromkeys(form[i : i + longest] for i in range(len(form) - longest + 1)))
+    return pieces if pieces and all(indexed(p) for p in pieces) else []
 
 
 def search_rows(document_id: int, search: SearchText, dialect: str) -> dict[str, dict[str, Any]]:
@@ -200,11 +212,13 @@ def search_rows(document_id: int, search: SearchText, dialect: str) -> dict[str,
     SQLite's trigram index (FTS5 over `document_text`) is kept in step by triggers; the
     gram index is fed here because its tokens are computed in Python: in SQLite an FTS5 row
     with the subject's, the parties' and the rest's tokens as its columns; in PostgreSQL
-    text[] columns under GIN indexes, all the tokens and the subject's and the parties' apart
-    (each written as one space-separated string: tokens hold no whitespace).
+    text[] columns under GIN indexes, all the tokens and the subject's and the parties' apart,
+    trigrams included (`LONGEST_GRAM`; each written as one space-separated string: tokens hold
+    no whitespace).
     """
-    subject, parties = grams([search.subject]), grams([search.parties])
-    rest = grams([search.meta, search.body])
+    longest = LONGEST_GRAM.get(dialect, 2)
+    subject, parties = grams([search.subject], longest), grams([search.parties], longest)
+    rest = grams([search.meta, search.body], longest)
     if dialect == "postgresql":
         every = set(subject) | set(parties) | set(rest)
         tokens = {"document_id": document_id, "grams": " ".join(every),

@@ -6,10 +6,13 @@ and the reverse), through the indexes of each document's search text, per dialec
 - SQLite: a trigram index (FTS5 `trigram` tokenizer over `document_text`) answers three
   characters or more exactly; a bigram index (`document_grams`, FTS5 over each document's
   bigrams as tokens) answers two, which trigram indexes cannot.
-- PostgreSQL: the bigram index alone (`document_grams`, a GIN-indexed text[]): a query's
-  bigrams must all be in a document, then the string itself is checked with LIKE. A
-  pg_trgm index over the text as well doubled the cost of storing a letter.
-- One character is scanned with LIKE: rare, and still correct.
+- PostgreSQL: the gram index alone (`document_grams`, GIN-indexed text[] of every character,
+  bigram and trigram): a form of up to three characters is answered exactly; a longer one by
+  its trigrams, all held (`_pg_tokens`): nearly always the form itself, but a document holding
+  its pieces apart matches too, so the hits shown are checked in the text (`_exact_hits`) and
+  a large count says it is an estimate (`Results.exact`). A pg_trgm index over the text as
+  well doubled the cost of storing a letter.
+- SQLite: one or two characters with punctuation are scanned with LIKE: rare, and still correct.
 
 The query is words separated by spaces, all of which must occur. A word that names a body
 of the gazetteer (醫策會, 衛福部) also matches every other name of that body. Every value
@@ -47,6 +50,7 @@ from sqlalchemy.orm import Session
 
 from extractors.orgs import canonical_org, gazetteer
 from pipeline.matching import (
+    LONGEST_GRAM,
     Term,
     answered_by_grams,
     body_names,
@@ -82,6 +86,10 @@ DENSE = 5000
 WALK = 3000
 # filters that keep fewer documents than this drive the search (see `_narrow`)
 NARROW = 3000
+# PostgreSQL: a count of documents that hold a long form's trigrams (see `count`) is checked in
+# their text up to this many; above, it is given as an estimate
+EXACT_COUNT = 1000
+_PG_LONGEST = LONGEST_GRAM["postgresql"]
 _SNIPPET_BEFORE, _SNIPPET_AFTER = 24, 56
 # printed columns behind `document_text.meta` (see `search_text`), for snippets
 _META_COLUMNS = (
@@ -168,44 +176,57 @@ def _fts(table: str, match: str, name: str, probe: bool) -> ColumnElement[bool]:
     return DocumentRow.id.in_(select(index.c.rowid).where(where))
 
 
+def _pg_tokens(form: str) -> list[str]:
+    """PostgreSQL: the tokens a document holding `form` holds (the form itself up to three characters,
+    else its trigrams); [] when one is not indexed."""
+    return query_grams(form, _PG_LONGEST)
+
+
+def _pg_exact(form: str) -> bool:
+    """PostgreSQL: whether the gram index alone answers `form` exactly (three characters or fewer)."""
+    return answered_by_grams(form, _PG_LONGEST)
+
+
+def _pg_chained(terms: Sequence[Term]) -> bool:
+    """PostgreSQL: whether a form is found by its trigrams (so a document may hold them apart)."""
+    return any(_pg_tokens(f) and not _pg_exact(f) for t in terms for f in t.forms)
+
+
 def _pg_holds(form: str, name: str, tokens: str = "grams") -> TextClause:
-    """PostgreSQL: a document_grams row holds every token `form` needs (`query_grams`) in `tokens`
+    """PostgreSQL: a document_grams row holds every token `form` needs (`_pg_tokens`) in `tokens`
     (grams: the whole text; subject_grams, parties_grams)."""
-    return text(f"{tokens} @> CAST(:{name} AS text[])").bindparams(**{name: query_grams(form)})
+    return text(f"{tokens} @> CAST(:{name} AS text[])").bindparams(**{name: _pg_tokens(form)})
 
 
-def _pg_grams(form: str, name: str, probe: bool = False, tokens: str = "grams") -> ColumnElement[bool]:
-    """PostgreSQL: documents holding every token of `form`, by a GIN index on document_grams
-    (with `probe`, each document's row looked up by its key, for a walk in date order)."""
+def _pg_grams(form: str, name: str, tokens: str = "grams") -> ColumnElement[bool]:
+    """PostgreSQL: documents holding every token of `form`, by a GIN index on document_grams."""
     table = sa_table("document_grams", column("document_id", Integer))
-    holds = _pg_holds(form, name, tokens)
-    if probe:
-        return select(table.c.document_id).where(table.c.document_id == DocumentRow.id, holds).exists()
-    return DocumentRow.id.in_(select(table.c.document_id).where(holds))
+    return DocumentRow.id.in_(select(table.c.document_id).where(_pg_holds(form, name, tokens)))
 
 
 def _phrases(forms: Iterable[str]) -> str:
     return " OR ".join(_fts_phrase(f) for f in forms)
 
 
-def _term_condition(n: int, term: Term, dialect: str, probe: bool = False) -> ColumnElement[bool]:
+def _term_condition(n: int, term: Term, dialect: str, probe: bool = False, exact: bool = False) -> ColumnElement[bool]:
     """Documents (by `DocumentRow.id`) holding any form of `term`.
 
     SQLite: through the trigram index (three characters or more) and the gram index (one or
     two); with `probe`, the document's own text row with LIKE (an FTS5 look-up per document
     reads the token's whole list again and costs far more). PostgreSQL: the gram index, exact
-    for one or two characters; a longer form's bigrams narrow the documents whose text is then
-    checked with LIKE.
+    up to three characters; a longer form by its trigrams, checked in the text only when
+    `exact` (see `_exact_hits`); a probe reads the text (exact, and cheaper than unpacking the
+    document's token arrays).
     """
     parts: list[ColumnElement[bool]] = []
-    if dialect == "postgresql":
+    if dialect == "postgresql" and not probe:
         for k, f in enumerate(term.forms):
-            if answered_by_grams(f):
-                parts.append(_pg_grams(f, f"g_{n}_{k}", probe))
-            elif query_grams(f):
-                parts.append(and_(_pg_grams(f, f"g_{n}_{k}", probe), _text_like(_like_any_column(_like(f)))))
-            else:
+            if not _pg_tokens(f):
                 parts.append(_text_like(_like_any_column(_like(f))))
+            elif exact and not _pg_exact(f):
+                parts.append(and_(_pg_grams(f, f"g_{n}_{k}"), _text_like(_like_any_column(_like(f)))))
+            else:
+                parts.append(_pg_grams(f, f"g_{n}_{k}"))
         return or_(*parts)
     if probe:
         return _text_like(or_(*(_like_any_column(_like(f)) for f in term.forms)))
@@ -225,8 +246,9 @@ def _in_column(n: int, term: Term, column: str, dialect: str, probe: bool = Fals
     """Documents whose `column` of the search text (subject, parties) holds a form of `term`.
 
     As a set, from the indexes' columns: SQLite's trigram index (three characters or more) and
-    gram index (one or two), PostgreSQL's per-column gram arrays (a longer form's bigrams, then
-    the short column checked with LIKE). A probe reads the document's column itself.
+    gram index (one or two), PostgreSQL's per-column gram arrays (a form longer than three
+    characters by its trigrams, then the short column checked with LIKE). A probe reads the
+    document's column itself.
     """
     col: ColumnElement[str] = getattr(DocumentText, column)
     if probe:
@@ -235,11 +257,12 @@ def _in_column(n: int, term: Term, column: str, dialect: str, probe: bool = Fals
     rest: list[str] = []
     if dialect == "postgresql":
         for k, f in enumerate(term.forms):
-            if not query_grams(f):
+            if not _pg_tokens(f):
                 rest.append(f)
                 continue
             held = _pg_grams(f, f"{column}_{n}_{k}", tokens=f"{column}_grams")
-            parts.append(held if answered_by_grams(f) else and_(held, _text_like(col.like(_like(f), escape="\\"))))
+            # a longer form is checked in the column itself: short, kept in the row, cheap to read
+            parts.append(held if _pg_exact(f) else and_(held, _text_like(col.like(_like(f), escape="\\"))))
     else:
         long_forms = [f for f in term.forms if len(f) >= 3]
         short = [f for f in term.forms if answered_by_grams(f)]
@@ -432,20 +455,40 @@ def _narrow(session: Session, terms: Sequence[Term], filters: SearchFilters, dia
     return (kept or 0) < NARROW
 
 
-def count(session: Session, terms: Sequence[Term], filters: SearchFilters, dialect: str, narrow: bool = False) -> int:
-    """How many documents hold every term and pass `filters` (`narrow`: see `_narrow`)."""
+def count(
+    session: Session, terms: Sequence[Term], filters: SearchFilters, dialect: str, narrow: bool = False
+) -> tuple[int, bool]:
+    """How many documents hold every term and pass `filters` (`narrow`: see `_narrow`), and whether
+    that number is exact.
+
+    PostgreSQL finds a form longer than three characters by its trigrams: a count of up to
+    `EXACT_COUNT` is checked in the documents' text; above, it is an estimate, too high only by
+    documents that hold the form's trigrams apart and never the form (seldom: 衛生福 and 生福利
+    in one letter without 衛生福利).
+    """
     if dialect != "postgresql" and terms and not filters.any():
         fast = _fts_count(session, terms)
         if fast is not None:
-            return fast
-    if dialect == "postgresql" and terms and not filters.any() and all(
-        answered_by_grams(f) for t in terms for f in t.forms
-    ):  # the gram index answers every form exactly: its rows alone are counted
+            return fast, True
+
+    def counted(exact: bool) -> int:
+        words = [_term_condition(n, t, dialect, probe=narrow, exact=exact) for n, t in enumerate(terms)]
+        conditions = words + _filter_conditions(filters, dialect)
+        return session.scalar(select(func.count()).select_from(DocumentRow).where(and_(*conditions))) or 0
+
+    if dialect != "postgresql":
+        return counted(exact=True), True
+    if terms and not filters.any() and all(_pg_tokens(f) for t in terms for f in t.forms):
+        # the gram index holds every form's tokens: its rows alone are counted
         held = [or_(*(_pg_holds(f, f"c_{n}_{k}") for k, f in enumerate(t.forms))) for n, t in enumerate(terms)]
-        return session.scalar(select(func.count()).select_from(text("document_grams")).where(*held)) or 0
-    words = [_term_condition(n, t, dialect, probe=narrow) for n, t in enumerate(terms)]
-    conditions = words + _filter_conditions(filters, dialect)
-    return session.scalar(select(func.count()).select_from(DocumentRow).where(and_(*conditions))) or 0
+        total = session.scalar(select(func.count()).select_from(text("document_grams")).where(*held)) or 0
+    else:
+        total = counted(exact=False)
+    if narrow or not _pg_chained(terms):  # probes read the text: exact
+        return total, True
+    if total <= EXACT_COUNT:
+        return counted(exact=True), True
+    return total, False
 
 
 def _newest(
@@ -469,8 +512,9 @@ def _newest(
 
 def rank(
     session: Session, terms: Sequence[Term], filters: SearchFilters, dialect: str, limit: int
-) -> tuple[list[tuple[int, int]], int]:
-    """The best `limit` documents holding every term and passing `filters` as (id, score), and how many match.
+) -> tuple[list[tuple[int, int]], int, bool]:
+    """The best `limit` documents holding every term and passing `filters` as (id, score), how many
+    match, and whether that number is exact (see `count`).
 
     Every match is ranked (`_tiers`), the newest by issue date first within a rank: each rank
     is asked in turn for its newest documents until `limit` are found. Neither database can
@@ -482,12 +526,12 @@ def rank(
     short, the rank's sets are read whole and sorted.
     """
     narrow = _narrow(session, terms, filters, dialect)
-    total = count(session, terms, filters, dialect, narrow)
+    total, exact = count(session, terms, filters, dialect, narrow)
     if total == 0:
-        return [], 0
+        return [], 0, exact
     filtering = _filter_conditions(filters, dialect)
     if not terms:
-        return [(i, 0) for i in _newest(session, filtering, limit, dialect, walk=not narrow)], total
+        return [(i, 0) for i in _newest(session, filtering, limit, dialect, walk=not narrow)], total, exact
     # the word conditions probed document by document, for a walk, for the small ranks and
     # when the filters keep few documents
     probing = [_term_condition(n, t, dialect, probe=True) for n, t in enumerate(terms)]
@@ -520,15 +564,17 @@ def rank(
         # or parties rank holds every word already (reading the words' sets as well costs, and adds nothing)
         words = probing if score >= _SENDER_WEIGHT else matching if score == 0 else []
         found += [(i, score) for i in _newest(session, [tier, *words, *filtering, *taken], need, dialect)]
-    return found, total
+    return found, total, exact
 
 
 @dataclass
 class Results:
-    """One page of hits, best first, and how many documents match in all."""
+    """One page of hits, best first, and how many documents match in all (`exact`: False when
+    `total` is the index's estimate, see `count`)."""
 
     hits: list[Hit]
     total: int
+    exact: bool = True
 
 
 def _versions(session: Session, ids: Sequence[int]) -> dict[int, list[int]]:
@@ -604,11 +650,15 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, l
         session.execute(text("SET LOCAL enable_seqscan = off"))
     limit = max(1, limit)
     want = limit
+    chained = dialect == "postgresql" and _pg_chained(terms)
     while True:
-        best, total = rank(session, terms, filters, dialect, want)
+        ranked, total, exact = rank(session, terms, filters, dialect, want)
+        # a PostgreSQL hit found by a long form's trigrams is checked in its text
+        best = _exact_hits(session, ranked, terms) if chained else ranked
         kept, versions = _one_per_letter(session, best)
-        # a page short of versions folded away is topped up from further down (rare: versions are few)
-        if len(kept) >= limit or len(best) < want:
+        # a page short of versions folded away (or of hits that held a form's trigrams apart) is
+        # topped up from further down (rare)
+        if len(kept) >= limit or len(ranked) < want:
             break
         want += limit - len(kept)
     best = kept[:limit]
@@ -657,7 +707,16 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, l
                 shown = preferred_version(session, hit.id)
                 hit.shown = shown if shown != hit.id else None
     _add_snippets(session, hits, terms)
-    return Results(hits, total)
+    return Results(hits, total, exact)
+
+
+def _exact_hits(session: Session, ranked: list[tuple[int, int]], terms: Sequence[Term]) -> list[tuple[int, int]]:
+    """PostgreSQL: the `ranked` documents that hold a form of every term itself, in their text."""
+    if not ranked:
+        return ranked
+    words = [_term_condition(n, t, "postgresql", probe=True) for n, t in enumerate(terms)]
+    held = set(session.scalars(select(DocumentRow.id).where(DocumentRow.id.in_([i for i, _ in ranked]), *words)))
+    return [(i, score) for i, score in ranked if i in held]
 
 
 # -- snippets -----------------------------------------------------------------

@@ -277,3 +277,30 @@ def test_the_plans_of_a_large_archive_give_the_same_results(
     monkeypatch.setattr(search_module, "WALK", walk)
     monkeypatch.setattr(search_module, "NARROW", 1)  # filters never drive
     assert ranked() == expected
+
+
+def test_a_long_word_is_not_found_in_a_letter_holding_its_pieces_apart(
+    archive: Archive, extract: Extract, samples_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL finds a word of four characters or more by its three-character pieces (all held):
+    a letter holding 量子糾 and 子糾纏 apart is never listed, is counted only in an estimate of a
+    large count (which says so), and SQLite counts exactly whatever the size."""
+    import pipeline.search as search_module
+
+    [_, letter] = extract(samples_dir / "seed_003.pdf").documents
+    files: list[FileResult] = []
+    for n, subject in enumerate(["關於量子糾纏研究計畫一事，請查照。", "關於量子糾結及分子糾纏二案，請查照。"]):
+        doc = letter.model_copy(deep=True)
+        doc.doc_number, doc.subject, doc.pages = f"衛部資字第{1112660500 + n}號", subject, [1, 1]
+        files.append(FileResult(file=f"apart/{n}.pdf", sha256=f"{n + 900:064x}", pages=1, documents=[doc]))
+    assert all(r.status == "stored" for r in store_results(archive, [(f, None) for f in files]))
+    postgres = archive.engine.dialect.name == "postgresql"
+    with archive.session() as s:
+        found = search(s, "量子糾纏")
+        assert [h.doc_number for h in found.hits] == ["衛部資字第1112660500號"]
+        assert (found.total, found.exact) == (1, True)  # a small count is checked in the text
+        monkeypatch.setattr(search_module, "EXACT_COUNT", 0)  # every count "large"
+        found = search(s, "量子糾纏")
+        assert [h.doc_number for h in found.hits] == ["衛部資字第1112660500號"]
+        assert (found.total, found.exact) == ((2, False) if postgres else (1, True))
+        assert search(s, "量子糾").total == 2 and search(s, "量子糾").exact  # three characters: the index is exact
