@@ -107,7 +107,8 @@ def search(
     if not found.searched:
         raise HTTPException(422, "give a query (q) or at least one filter")
     return {"query": form.q, "page": form.page, "per_page": per_page, "pages": found.pages, "count": len(found.hits),
-            "total": found.total, "results": [h.to_json() for h in found.hits], "facets": found.facets.to_json()}
+            "total": found.total, "total_exact": found.exact, "results": [h.to_json() for h in found.hits],
+            "facets": found.facets.to_json()}
 
 
 @router.get("/letters/{ref}")

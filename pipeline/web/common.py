@@ -104,6 +104,7 @@ class SearchPage:
     form: SearchForm
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
+    exact: bool = True  # False: `total` is PostgreSQL's estimate of a large count (docs/archive.md#ranking)
     per_page: int = PER_PAGE
     error: str | None = None
     searched: bool = False  # False: no query and no filter yet, an empty form
@@ -135,7 +136,7 @@ def run_search(archive: Archive, form: SearchForm, per_page: int = PER_PAGE) -> 
     with archive.session() as session:
         found = search(session, form.q, filters, min(MAX_RESULTS, form.page * per_page))
         out.facets = facets(session, form.q, filters) if found.total else Facets()
-    out.total = found.total
+    out.total, out.exact = found.total, found.exact
     out.hits = found.hits[(form.page - 1) * per_page:]
     return out
 
