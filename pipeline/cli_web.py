@@ -44,16 +44,23 @@ def register(app: typer.Typer) -> None:
     def serve_cmd(
         host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0: every interface)")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="port to listen on", min=1, max=65535)] = 8000,
+        workers: Annotated[int, typer.Option(help="server processes (a page is rendered by one core at a time)",
+                                             min=1, max=64)] = 1,
     ) -> None:
         """Serve the web application: search, letters, the queue (log-ins: gongwen users add)."""
         import uvicorn
 
         from pipeline.db import open_archive
-        from pipeline.web.app import create_app
+        from pipeline.web.app import create_app, secret_key
 
         archive = open_archive(create=False)
         typer.echo(f"gongwen web on http://{host}:{port}/ (archive {archive.url}; Ctrl-C stops)", err=True)
-        uvicorn.run(create_app(archive), host=host, port=port, log_level="info", proxy_headers=False)
+        if workers == 1:
+            uvicorn.run(create_app(archive), host=host, port=port, log_level="info", proxy_headers=False)
+            return
+        secret_key(archive)  # made once here, read by every worker process
+        uvicorn.run("pipeline.web.app:create_app", factory=True, workers=workers, host=host, port=port,
+                    log_level="info", proxy_headers=False)
 
     @users_app.command("add")
     def add_cmd(
