@@ -190,7 +190,7 @@ def test_clerk_actions_and_audit(archive: Archive, extract: Extract, samples_dir
         assert [h["action"] for h in history] == ["created", "claimed", "done"]
         assert history[-1]["actor"] == "王小明" and history[-1]["note"].startswith("已以")
         assert set(task.task) == {"id", "document_id", "doc_number", "association", "rule", "reason", "status",
-                                  "assignee", "due", "created_at", "history"}
+                                  "assignee", "due", "created_at", "history", "draft"}
         rejected = get_task(s, b)
         assert rejected is not None and rejected.task["status"] == "rejected"
         moved = get_task(s, c)
