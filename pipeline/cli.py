@@ -192,6 +192,7 @@ def _register_more_commands() -> None:
     """Commands of later stages (archive, routing, exchange, the web application) live in their own modules."""
     from pipeline.cli_archive import register as register_archive
     from pipeline.cli_exchange import register as register_exchange
+    from pipeline.cli_review import register as register_review
     from pipeline.cli_routing import register as register_routing
     from pipeline.cli_suggest import register as register_suggest
     from pipeline.cli_web import register as register_web
@@ -200,6 +201,7 @@ def _register_more_commands() -> None:
     register_routing(app)
     register_exchange(app)
     register_web(app)
+    register_review(app)
     register_suggest(app)
 
 

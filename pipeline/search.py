@@ -706,6 +706,9 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, l
             if hit.versions > 1:
                 shown = preferred_version(session, hit.id)
                 hit.shown = shown if shown != hit.id else None
+    from pipeline.corrections import apply_to_hits
+
+    apply_to_hits(session, hits)  # a reviewer's subject, sender… instead of what was read
     _add_snippets(session, hits, terms)
     return Results(hits, total, exact)
 

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from pipeline.corrections import Correction, apply, history, latest
 from pipeline.matching import number_key
 from schemas.letter import Contact, DateMention, Document, FieldBox, Item, Received
 from schemas.orm import (
@@ -85,9 +86,11 @@ class DocumentView:
     cited_by: list[Link] = field(default_factory=list)
     thread: list[Link] = field(default_factory=list)
     versions: list[Version] = field(default_factory=list)  # the letter's versions, oldest first (one: none)
+    corrections: list[Correction] = field(default_factory=list)  # reviewers' corrections, oldest first
 
     def to_json(self) -> dict[str, Any]:
-        """The document JSON, plus `id`, `files` (the copies), `cites`, `cited_by`, `thread` and `versions`."""
+        """The document JSON, plus `id`, `files` (the copies), `cites`, `cited_by`, `thread`, `versions`
+        and `corrections`."""
         return {
             "id": self.id,
             **self.document.model_dump(mode="json"),
@@ -96,6 +99,7 @@ class DocumentView:
             "cited_by": [asdict(link) for link in self.cited_by],
             "thread": [asdict(link) for link in self.thread],
             "versions": [asdict(v) for v in self.versions],
+            "corrections": [c.to_json() for c in self.corrections],
         }
 
 
@@ -164,8 +168,9 @@ def _trees(rows: list[ItemRow]) -> dict[str, list[Item]]:
     return roots
 
 
-def load_document(session: Session, doc_id: int) -> Document | None:
-    """The `Document` as stored (receipt stamp: the first copy's)."""
+def load_document(session: Session, doc_id: int, corrected: bool = True) -> Document | None:
+    """The `Document` as stored (receipt stamp: the first copy's), reviewers' corrections applied
+    unless `corrected` is False (then what the extractor read)."""
     row = session.get(DocumentRow, doc_id)
     if row is None:
         return None
@@ -210,7 +215,7 @@ def load_document(session: Session, doc_id: int) -> Document | None:
         select(FieldBoxRow).where(FieldBoxRow.document_id == doc_id).order_by(FieldBoxRow.field, FieldBoxRow.position)
     ):
         boxes.setdefault(box.field, []).append(FieldBox(page=box.page, box=[box.x0, box.y0, box.x1, box.y1]))
-    return Document(
+    doc = Document(
         kind=row.kind,  # type: ignore[arg-type]
         pages=[row.page_first, row.page_last],
         file_code=row.file_code,
@@ -252,6 +257,9 @@ def load_document(session: Session, doc_id: int) -> Document | None:
         confidence={name: value for name, value in confidence},
         boxes=boxes or None,
     )
+    if corrected and (found := latest(session, [doc_id]).get(doc_id)):
+        apply(doc, found)
+    return doc
 
 
 def _links(session: Session, ids: set[int]) -> dict[int, Link]:
@@ -300,7 +308,7 @@ def show(session: Session, doc_id: int, files_root: Path | None = None) -> Docum
     document = load_document(session, doc_id)
     if document is None:
         return None
-    view = DocumentView(doc_id, document)
+    view = DocumentView(doc_id, document, corrections=history(session, doc_id))
     all_versions = versions(session, doc_id)
     if len(all_versions) > 1:
         view.versions = all_versions

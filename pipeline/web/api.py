@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, File, HTTPException, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
+from pipeline.corrections import CorrectionError
 from pipeline.routing.queue import QueueError
 from pipeline.web.auth import Analyst, Clerk, CsrfChecked, archive_of, csrf_token, log_in, log_out
 from pipeline.web.common import (
@@ -33,6 +34,7 @@ from pipeline.web.common import (
     task,
 )
 from pipeline.web.ratelimit import TooManyLogins, authenticate_limited
+from pipeline.web.review import ConfigError, correct_field, doubtful_fields, page_image, review_threshold
 from pipeline.web.upload import LengthChecked, ingest_request
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -189,3 +191,50 @@ def triage(request: Request, account: Clerk, document_id: RowId, body: TriageDec
     except QueueError as exc:
         raise _refused(exc) from None
     return {"document_id": document_id, "task": made, "filed": made is None}
+
+
+# -- where fields came from, and their review (docs/web.md#review) ----------------------------------------
+
+FieldName = Annotated[str, PathParam(max_length=40, pattern=r"^[a-z_.]+$")]
+
+
+class FieldValue(BaseModel):
+    """The value a reviewer gives a field: text as the letter prints it, a date in ROC or ISO, a list joined with 、;
+    blank: the field has no value."""
+
+    value: Annotated[str, Field(max_length=4000)] = ""
+
+
+@router.get("/letters/{doc_id}/pages/{page}.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def letter_page_image(request: Request, account: Analyst, doc_id: RowId,
+                      page: Annotated[int, PathParam(ge=1, le=10000)]) -> Response:
+    """One page of the original the document was read from (its `boxes` are fractions of it)."""
+    png = page_image(archive_of(request), doc_id, page)
+    if png is None:
+        raise HTTPException(404, f"no page {page} of #{doc_id} to show")
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/review")
+def review(request: Request, account: Clerk, threshold: Annotated[float | None, Query(ge=0, le=1)] = None,
+           limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
+    """Fields read with less confidence than `threshold` (default: the app's, 0.8) that no one has reviewed, worst first."""
+    try:
+        chosen = review_threshold(threshold if threshold is not None else getattr(request.app.state, "review_threshold", None))
+    except ConfigError as exc:
+        raise HTTPException(500, str(exc)) from None
+    items, total = doubtful_fields(archive_of(request), chosen, limit)
+    return {"threshold": chosen, "count": len(items), "total": total, "fields": [i.to_json() for i in items]}
+
+
+@router.post("/review/{doc_id}/{name}", dependencies=[CsrfChecked])
+def review_correct(request: Request, account: Clerk, doc_id: RowId, name: FieldName, body: FieldValue) -> dict[str, Any]:
+    """Correct (or confirm) one field under the logged-in user's name; the correction, with the value shown before."""
+    archive = archive_of(request)
+    if not find_letter(archive, str(doc_id)):
+        raise HTTPException(404, f"not in the archive: #{doc_id}")
+    try:
+        return correct_field(archive, doc_id, name, body.value, account.name).to_json()
+    except CorrectionError as exc:
+        raise HTTPException(422, str(exc)) from None

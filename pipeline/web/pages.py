@@ -10,8 +10,10 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from pipeline.corrections import CorrectionError, as_text, label_of
 from pipeline.routing.queue import QueueError
 from pipeline.web.app import flash, render
 from pipeline.web.auth import Admin, Analyst, Clerk, CsrfChecked, archive_of, current_account, log_in, log_out
@@ -34,6 +36,15 @@ from pipeline.web.common import (
     run_search,
 )
 from pipeline.web.ratelimit import TooManyLogins, authenticate_limited
+from pipeline.web.review import (
+    ConfigError,
+    correct_field,
+    doubtful_fields,
+    field_image,
+    page_image,
+    page_images,
+    review_threshold,
+)
 from pipeline.web.upload import MAX_FILE_MB, MAX_FILES, LengthChecked, ingest_request
 from pipeline.web.users import UserError, add_user, change_user, list_accounts
 from schemas.statuses import USER_ROLES
@@ -107,7 +118,58 @@ def letter_page(request: Request, account: Analyst, doc_id: RowId) -> Response:
     page = read_letter(archive_of(request), doc_id)
     if page is None:
         raise HTTPException(404, f"檔案庫中沒有 #{doc_id}")
-    return render(request, "letter.html", {"page": page, "doc": page.view.document, "view": page.view})
+    images = page_images(archive_of(request), doc_id, page.view.document)
+    return render(request, "letter.html", {"page": page, "doc": page.view.document, "view": page.view,
+                                           "images": images, "label_of": label_of, "as_text": as_text})
+
+
+FieldName = Annotated[str, PathParam(max_length=40, pattern=r"^[a-z_.]+$")]
+PNG_CACHE = {"Cache-Control": "private, max-age=3600"}
+
+
+@router.get("/letters/{doc_id}/pages/{page}.png")
+def letter_page_image(request: Request, account: Analyst, doc_id: RowId,
+                      page: Annotated[int, PathParam(ge=1, le=10000)]) -> Response:
+    """One page of the original the document was read from, to draw its fields' boxes over."""
+    png = page_image(archive_of(request), doc_id, page)
+    if png is None:
+        raise HTTPException(404, f"#{doc_id} 沒有第 {page} 頁的原件影像")
+    return Response(png, media_type="image/png", headers=PNG_CACHE)
+
+
+@router.get("/letters/{doc_id}/boxes/{name}.png")
+def letter_field_image(request: Request, account: Analyst, doc_id: RowId, name: FieldName) -> Response:
+    """The original cut to where one field was printed (the review page shows it beside the value)."""
+    png = field_image(archive_of(request), doc_id, name)
+    if png is None:
+        raise HTTPException(404, f"#{doc_id} 的 {name} 沒有原件位置")
+    return Response(png, media_type="image/png", headers=PNG_CACHE)
+
+
+@router.get("/review")
+def review_page(request: Request, account: Clerk,
+                threshold: Annotated[float | None, Query(ge=0, le=1)] = None) -> Response:
+    """The fields read with less confidence than the threshold, worst first, each to correct in place."""
+    try:
+        chosen = review_threshold(threshold if threshold is not None else getattr(request.app.state, "review_threshold", None))
+    except ConfigError as exc:
+        return render(request, "error.html", {"title": "設定有誤", "message": str(exc)}, status_code=500)
+    items, total = doubtful_fields(archive_of(request), chosen)
+    return render(request, "review.html", {"items": items, "total": total, "threshold": chosen,
+                                           "back": request.url.path + (f"?{request.url.query}" if request.url.query else "")})
+
+
+@router.post("/review/{doc_id}/{name}", dependencies=[CsrfChecked])
+def review_correct(request: Request, account: Clerk, doc_id: RowId, name: FieldName,
+                   value: Annotated[str, Form(max_length=4000)] = "", back: Text = "/review") -> Response:
+    """A reviewer's value for one field, kept apart from what was read, under their name."""
+    try:
+        made = correct_field(archive_of(request), doc_id, name, value, account.name)
+    except CorrectionError as exc:
+        flash(request, "error", f"#{doc_id} {label_of(name)}：{exc}")
+    else:
+        flash(request, "ok", f"#{doc_id} {label_of(name)} 已更正為「{as_text(made.new) or '（空白）'}」")
+    return _back(back, "/review")
 
 
 @router.get("/letters/{doc_id}/files/{file_id}.pdf")

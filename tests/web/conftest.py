@@ -47,6 +47,23 @@ def golden(name: str) -> FileResult:
     return FileResult.model_validate(data)
 
 
+# letters whose golden takes the extractor's boxes and confidence (the letter page's boxes, the review page):
+# own_10's title line is read with confidence 0.7 (sender, doc_type) and its signature with 0.75
+READ_FOR_REAL = ("own_10", "seed_000")
+
+
+def with_provenance(result: FileResult) -> FileResult:
+    """The golden's documents with the `boxes` and `confidence` the extractor gives its PDF (the values stay the golden's)."""
+    from pipeline.extract import extract_file
+
+    read = {d.pages[0]: d for d in extract_file(Path(result.file)).documents}
+    for doc in result.documents:
+        found = read.get(doc.pages[0])
+        if found is not None:
+            doc.boxes, doc.confidence = found.boxes, found.confidence
+    return result
+
+
 def _hostile(tmp: Path) -> tuple[FileResult, Path]:
     """own_03's letter with markup in its subject, sender, an item and a cc (another PDF: other bytes)."""
     result = golden("own_03")
@@ -73,7 +90,10 @@ def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for path in sorted(SAMPLES.glob("*.json")):
         if path.name.endswith(".layout.json"):
             continue
-        report = store_result(archive, golden(path.stem), SAMPLES / f"{path.stem}.pdf")
+        result = golden(path.stem)
+        if path.stem in READ_FOR_REAL:
+            result = with_provenance(result)
+        report = store_result(archive, result, SAMPLES / f"{path.stem}.pdf")
         assert report.status == "stored", (path, report.error)
     hostile, pdf = _hostile(root)
     assert store_result(archive, hostile, pdf).status == "stored"

@@ -108,3 +108,13 @@ function uploadPage(form) {
     input.value = "";
   }
 }
+
+// the letter page: a field's name marks every box it was read from (the first is the link's target;
+// a field printed over two pages has a box on each)
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a.src");
+  if (!link) return;
+  const name = link.id.replace(/^field-/, "");
+  for (const on of document.querySelectorAll(".field-box.on")) on.classList.remove("on");
+  for (const box of document.querySelectorAll(".field-box")) if (box.dataset.field === name) box.classList.add("on");
+});

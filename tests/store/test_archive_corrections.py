@@ -1,0 +1,47 @@
+"""Reviewers' corrections on SQLite and PostgreSQL: kept apart, append-only, shown by show and search."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from pipeline.corrections import CorrectionError, correct, review_list
+from pipeline.db import Archive
+from pipeline.search import search
+from pipeline.show import load_document
+from pipeline.store import store_result
+from schemas.letter import FileResult
+
+
+def test_corrections_are_kept_apart_and_shown(
+    archive: Archive, extract: Callable[[Path], FileResult], samples_dir: Path
+) -> None:
+    pdf = samples_dir / "own_10.pdf"
+    report = store_result(archive, extract(pdf), pdf)
+    letter = report.documents[0]
+    with archive.session() as session:
+        before, total = review_list(session, 0.8)
+    assert [(i.field, i.confidence) for i in before if i.document_id == letter][:2] == [("doc_type", 0.7), ("sender", 0.7)]
+    assert total == len(before) and all(i.boxes for i in before if i.field == "sender")
+    correct(archive, letter, "sender", "測試更正公會", "reviewer")
+    second = correct(archive, letter, "sender", "測試更正公會二", "other")
+    assert (second.old, second.new, second.actor) == ("測試更正公會", "測試更正公會二", "other")
+    with pytest.raises(CorrectionError):
+        correct(archive, letter, "issue_date", "not a date", "reviewer")
+    with archive.session() as session:
+        doc, raw = load_document(session, letter), load_document(session, letter, corrected=False)
+        after, _ = review_list(session, 0.8)
+        hits = search(session, "藥物回收").hits
+    assert doc is not None and raw is not None
+    assert doc.sender == "測試更正公會二" and raw.sender == "中華民國藥師公會全國聯合會"
+    assert ("sender" not in {i.field for i in after if i.document_id == letter})
+    assert [h.sender for h in hits if h.id == letter] == ["測試更正公會二"]
+    # the corrections are the audit log: never rewritten
+    with pytest.raises(DBAPIError), archive.engine.begin() as conn:
+        conn.execute(text("UPDATE field_corrections SET actor = 'someone else'"))
+    with archive.engine.connect() as conn:
+        assert conn.execute(text("SELECT actor FROM field_corrections ORDER BY id")).scalars().all() == ["reviewer", "other"]
