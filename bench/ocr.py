@@ -53,8 +53,8 @@ class PageRef:
 
 
 def reference_text(name: str, index: int) -> str:
+    from pipeline.extract import read_pages
     from pipeline.layout import build_page
-    from pipeline.reader import read_pages
 
     raw = read_pages(BORN / f"{name}.pdf")[index]
     return "\n".join(line.text for line in build_page(raw).lines)
@@ -101,7 +101,7 @@ def ocr_text(engine_name: str, page: PageRef, dpi: int) -> tuple[str, float, flo
     from pipeline.layout import build_page
     from pipeline.ocr import get_engine, ocr_image
     from pipeline.ocr.imageprep import render_page
-    from pipeline.reader import RawPage
+    from schemas.page import RawPage
 
     engine = get_engine(engine_name)
     t0 = time.perf_counter()

@@ -1,7 +1,12 @@
-"""Wires the stages for one file: read → lay out → segment → extract each document.
+"""The pipeline for one file, every stage called from here and data flowing one way:
+
+    read (pipeline/reader.py: text layers → RawPage) → judge (pipeline/textlayer.py: is a page's text
+    layer any use?) → OCR (pipeline/scan.py, pipeline/ocr/: the pages judged useless, in a process pool)
+    → layout and clean (pipeline/layout.py, pipeline/ocrtext.py: RawPage → Page of lines) → segment
+    (extractors/segmentation.py: pages → documents) → extract (extractors/letter.py, form.py, other.py).
 
 A file that cannot be read gives a `FileResult` with `error` set and no documents; the
-caller goes on with the next file.
+caller goes on with the next file. DI files (electronic letters) take their own way (pipeline/di.py).
 """
 
 from __future__ import annotations
@@ -9,15 +14,25 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.di import DI_SUFFIX, attachments_beside, extract_di, is_di
 from pipeline.layout import build_page
-from pipeline.reader import InputError, Reading, sha256_of, start_reading
-from pipeline.scan import DEFAULT_OCR, OcrOptions, pool_running, worker_count
+from pipeline.reader import InputError, read_text_layers, sha256_of
+from pipeline.scan import (
+    DEFAULT_OCR,
+    OcrOptions,
+    PendingOcr,
+    pool_running,
+    start_pool,
+    submit_pages,
+    worker_count,
+)
+from pipeline.textlayer import assess
 from schemas.letter import Document, FileResult
-from schemas.page import Page
+from schemas.page import Page, RawPage
 
 if TYPE_CHECKING:
     from extractors.segmentation import Span
@@ -27,6 +42,65 @@ if TYPE_CHECKING:
 # workers load their models and read (`_prepare_extractors`).
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Reading:
+    """A file's pages as read from its text layers, while the OCR pool reads the others."""
+
+    pages: list[RawPage]
+    ocr: PendingOcr | None = None
+
+    def unread(self) -> int:
+        """Pages still with the OCR pool."""
+        return 0 if self.ocr is None else self.ocr.unread()
+
+    def result(self) -> list[RawPage]:
+        """All pages, the OCR'd ones filled in (waits for them)."""
+        if self.ocr is not None:
+            for result in self.ocr.result():
+                raw = self.pages[result.index]
+                raw.words = result.words
+                raw.width, raw.height = result.width, result.height
+                raw.source = f"ocr:{result.engine}" if result.error is None else f"ocr failed: {result.error}"
+                raw.notes = result.notes
+            self.ocr = None
+        return self.pages
+
+
+def read_pages(path: Path, ocr: OcrOptions | None = DEFAULT_OCR) -> list[RawPage]:
+    """All pages of `path` as words, OCR'd where the text layer is no use; InputError for files that are not
+    readable PDFs. With `ocr` None a page without a usable text layer stays empty. Each page records its source.
+    """
+    return start_reading(path, ocr).result()
+
+
+def start_reading(path: Path, ocr: OcrOptions | None = DEFAULT_OCR, *, batch: bool = False) -> Reading:
+    """Read and judge each page; `read_pages`, returning once the pages to OCR are sent to the pool.
+
+    The pool is started by the first page that needs OCR when more pages or files follow
+    (`batch`; else at the next page), so that its workers load their models while this process reads on.
+    """
+    pages: list[RawPage] = []
+    to_ocr: list[tuple[int, float, float]] = []
+    start_at_next_page = False
+    for raw in read_text_layers(path):
+        if start_at_next_page and ocr is not None:
+            start_pool(ocr)
+            start_at_next_page = False
+        verdict = assess("".join(w.text for w in raw.words), raw.image_cover)
+        if not verdict.use_text:
+            if ocr is not None and not to_ocr:
+                if batch:
+                    start_pool(ocr)
+                else:
+                    start_at_next_page = True
+            to_ocr.append((raw.number - 1, raw.width, raw.height))
+            raw.words, raw.rules, raw.source = [], [], f"none ({verdict.reason})"
+        pages.append(raw)
+    if ocr is None or not to_ocr:
+        return Reading(pages)
+    return Reading(pages, submit_pages(path, to_ocr, ocr, batch=batch))
 
 
 def extract_span(pages: list[Page], span: Span) -> Document:

@@ -13,8 +13,7 @@ import re
 from statistics import median
 
 from pipeline.ocrtext import clean_ocr_text
-from pipeline.reader import RawPage
-from schemas.page import Colour, Line, Page, Word
+from schemas.page import Colour, Line, Page, RawPage, Word
 
 GAP_SPLIT = 1.8  # a gap wider than this many character heights splits a row
 SPACE_GAP = 0.22  # a gap wider than this many character heights is printed as a space

@@ -1,4 +1,7 @@
-"""Stage 1: a PDF file in, positioned words per page out.
+"""Stage 1, read: a PDF file in, each page's text layer out as positioned words (schemas.page.RawPage).
+
+The reader only reads: whether a page's text layer is any use, and OCR for the pages where it is not,
+are the next stages' (pipeline/extract.py wires them: read → judge → OCR → layout → segment → extract).
 
 pdfplumber is the primary reader. docs/reading.md#text-layers: pdfminer (under pdfplumber) returns no
 text for some valid PDFs whose CJK font is a CFF with an /Encoding CMap, so a page on which
@@ -10,33 +13,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pipeline.scan import DEFAULT_OCR, OcrOptions, PendingOcr, start_pool, submit_pages
-from pipeline.textlayer import assess
-from schemas.page import Colour, Word
+from schemas.page import Colour, RawPage, Word
 
 log = logging.getLogger(__name__)
 
 PDF_MAGIC = b"%PDF-"
+FEW_WORDS = 200  # a page with more words is no scan: its images are not measured (the judge needs them no more)
 
 
 class InputError(Exception):
     """A file that cannot be read as a PDF: the message is shown to the user as is."""
-
-
-@dataclass(slots=True)
-class RawPage:
-    number: int
-    width: float
-    height: float
-    words: list[Word]
-    source: str
-    # vertical ruling lines (x, top, bottom): table borders that separate cells
-    rules: list[tuple[float, float, float]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # what OCR did: rotation, deskew, red ink
 
 
 def sha256_of(path: Path) -> str:
@@ -171,52 +161,15 @@ def _image_cover(page: Any) -> float:
     return best
 
 
-@dataclass(slots=True)
-class Reading:
-    """A file's pages as read from its text layers, while the OCR pool reads the others."""
-
-    pages: list[RawPage]
-    ocr: PendingOcr | None = None
-
-    def unread(self) -> int:
-        """Pages still with the OCR pool."""
-        return 0 if self.ocr is None else self.ocr.unread()
-
-    def result(self) -> list[RawPage]:
-        """All pages, the OCR'd ones filled in (waits for them)."""
-        if self.ocr is not None:
-            for result in self.ocr.result():
-                raw = self.pages[result.index]
-                raw.words = result.words
-                raw.width, raw.height = result.width, result.height
-                raw.source = f"ocr:{result.engine}" if result.error is None else f"ocr failed: {result.error}"
-                raw.notes = result.notes
-            self.ocr = None
-        return self.pages
-
-
-def read_pages(path: Path, ocr: OcrOptions | None = DEFAULT_OCR) -> list[RawPage]:
-    """All pages of `path` as words; raises InputError for files that are not readable PDFs.
-
-    A page whose text layer is missing, garbled or covers only a corner of a scanned image
-    is OCR'd (unless `ocr` is None; then it stays empty). Each page records its source.
-    """
-    return start_reading(path, ocr).result()
-
-
-def start_reading(path: Path, ocr: OcrOptions | None = DEFAULT_OCR, *, batch: bool = False) -> Reading:
-    """`read_pages`, returning once the text layers are read and the pages to OCR are sent to the pool.
-
-    The pool is started by the first page that needs OCR when more pages or files follow
-    (`batch`), so that its workers load their models while this process reads on.
-    """
+def read_text_layers(path: Path) -> Iterator[RawPage]:
+    """Each page of `path` as its text layer gives it, in order, as it is read (the caller may start OCR
+    meanwhile); InputError for a file that is no readable PDF, raised before the first page or at the page
+    that fails. A page with no text layer is a RawPage with no words: judging it is not the reader's job."""
     import pdfplumber
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
     from pdfminer.pdfparser import PDFSyntaxError
 
     check_pdf_file(path)
-    pages: list[RawPage] = []
-    to_ocr: list[tuple[int, float, float]] = []
     try:
         with pdfplumber.open(path) as pdf:
             if not pdf.pages:
@@ -227,15 +180,11 @@ def start_reading(path: Path, ocr: OcrOptions | None = DEFAULT_OCR, *, batch: bo
                 if not words and page.chars == [] and _pdfium_has_text(path, i):
                     words = _pdfium_words(path, i)
                     source = "pypdfium2"
-                verdict = assess("".join(w.text for w in words), _image_cover(page) if len(words) < 200 else 0.0)
-                if not verdict.use_text:
-                    if ocr is not None and not to_ocr and (batch or i + 1 < len(pdf.pages)):
-                        start_pool(ocr)
-                    to_ocr.append((i, float(page.width), float(page.height)))
-                    words, source = [], f"none ({verdict.reason})"
+                cover = _image_cover(page) if len(words) < FEW_WORDS else 0.0
                 rules = _vertical_rules(page) if words else []
-                pages.append(RawPage(i + 1, float(page.width), float(page.height), words, source, rules))
+                width, height = float(page.width), float(page.height)
                 page.close()
+                yield RawPage(i + 1, width, height, words, source, rules, image_cover=cover)
     except InputError:
         raise
     except Exception as exc:  # pdfminer raises many unrelated types on damaged files
@@ -245,9 +194,6 @@ def start_reading(path: Path, ocr: OcrOptions | None = DEFAULT_OCR, *, batch: bo
         if isinstance(inner, PDFSyntaxError):
             raise InputError(f"corrupt PDF: {inner}") from exc
         raise InputError(f"corrupt or unreadable PDF: {type(inner).__name__}: {inner}") from exc
-    if ocr is None or not to_ocr:
-        return Reading(pages)
-    return Reading(pages, submit_pages(path, to_ocr, ocr, batch=batch))
 
 
 def _unwrap(exc: BaseException) -> BaseException:

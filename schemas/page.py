@@ -1,4 +1,5 @@
-"""Positioned text, the hand-off between a reader (pdfplumber, pypdfium2, later OCR) and the extractors.
+"""Positioned text, the hand-off between the readers (pdfplumber, pypdfium2, OCR) and the extractors:
+RawPage (a page's words as read) → Page (its lines, laid out) → the extractors.
 
 Plain slotted dataclasses rather than pydantic models: a page has thousands of words
 and these objects are built on the hot path.
@@ -56,3 +57,19 @@ class Page:
     height: float
     lines: list[Line] = field(default_factory=list)
     source: str = "pdfplumber"  # which reader produced the lines
+
+
+@dataclass(slots=True)
+class RawPage:
+    """One page's words as a reader gave them, before layout: pipeline/reader.py (text layers) fills it,
+    pipeline/extract.py judges it and has it OCR'd when its text layer is of no use."""
+
+    number: int  # 1-based
+    width: float
+    height: float
+    words: list[Word]
+    source: str  # "pdfplumber", "pypdfium2", "ocr:ENGINE", "none (why)", "ocr failed: why"
+    # vertical ruling lines (x, top, bottom): table borders that separate cells
+    rules: list[tuple[float, float, float]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what OCR did: rotation, deskew, red ink
+    image_cover: float = 0.0  # the largest image's share of the page (near 1: a scan), for the judge

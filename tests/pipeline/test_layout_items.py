@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from pipeline.layout import build_page
-from pipeline.reader import RawPage
-from schemas.page import Word
+from schemas.page import RawPage, Word
 
 
 def _page(rows: list[tuple[float, str]], source: str = "ocr:ppocr-v6-small") -> list[str]:

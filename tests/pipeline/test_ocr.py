@@ -37,8 +37,7 @@ from pipeline.ocr.imageprep import (
     rotate,
     split_red,
 )
-from pipeline.reader import RawPage
-from schemas.page import Word
+from schemas.page import RawPage, Word
 
 A4_W, A4_H = 595.2756, 841.8898
 UMING = Path("/usr/share/fonts/truetype/arphic/uming.ttc")

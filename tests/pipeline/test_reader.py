@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from pipeline import reader
-from pipeline.extract import extract_file
+from pipeline.extract import extract_file, read_pages
 from pipeline.layout import build_page
 
 
 def test_words_carry_positions_size_and_colour(samples_dir: Path) -> None:
-    pages = reader.read_pages(samples_dir / "seed_000.pdf")
+    pages = read_pages(samples_dir / "seed_000.pdf")
     assert len(pages) == 10 and pages[0].source == "pdfplumber"
     lines = build_page(pages[2]).lines
     title = next(ln for ln in lines if "策進會" in ln.text and "函" in ln.text)
