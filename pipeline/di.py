@@ -2,16 +2,21 @@
 
 A DI file is one file result, like a PDF: its letter first, then the documents of the
 attachment PDFs that its 附件 names and that lie beside it (read like any PDF, their pages
-counted within their own file). The attachments' own files are not kept in the archive;
-the DI file is. A folder's PDFs that a DI file in it names as its attachments are read with
-that DI file only, not again on their own (`attachments_beside`).
+counted within their own file). The archive stores them as documents of the same letter
+(the DI file's, in that order) and keeps each attachment's original too, as a file of its
+own that those documents appeared in (`DIResult.parts`, pipeline/rows.py). A folder's PDFs
+that a DI file in it names as its attachments are read with that DI file only, not again on
+their own (`attachments_beside`); the inbox moves them with it.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from pydantic import PrivateAttr
 
 from pipeline.reader import sha256_of
 from schemas.letter import FileResult
@@ -25,16 +30,39 @@ DI_SUFFIX = ".di"
 TEXT_SOURCE = "di"  # FileResult.text_source of a DI file: no page was read
 
 
+@dataclass(frozen=True)
+class Part:
+    """An attachment file read with its DI file: `count` documents of the result from index `first`."""
+
+    path: Path
+    sha256: str
+    pages: int | None
+    text_source: str | None
+    first: int
+    count: int
+
+
+class DIResult(FileResult):
+    """A DI file's result; `parts` says which of its documents came from which attachment file
+    (not part of the JSON: `gongwen extract` prints a DI file as any other file)."""
+
+    _parts: list[Part] = PrivateAttr(default_factory=list)
+
+    @property
+    def parts(self) -> list[Part]:
+        return self._parts
+
+
 def is_di(path: Path) -> bool:
     return path.suffix.lower() == DI_SUFFIX
 
 
-def extract_di(path: Path, ocr: OcrOptions | None) -> FileResult:
+def extract_di(path: Path, ocr: OcrOptions | None) -> DIResult:
     """A DI file's result: its letter, then its attachment PDFs' documents; `error` when it is refused."""
     from extractors.di import DIError, read_di_file
     from pipeline.extract import extract_file
 
-    result = FileResult(file=str(path))
+    result = DIResult(file=str(path))
     if not path.is_file():
         result.error = "is a directory" if path.is_dir() else "file not found"
         return result
@@ -53,9 +81,11 @@ def extract_di(path: Path, ocr: OcrOptions | None) -> FileResult:
         if attachment.suffix.lower() != ".pdf":
             continue
         read = extract_file(attachment, ocr)
-        if read.error:
+        if read.error or read.sha256 is None:
             log.warning("%s: attachment %s not read: %s", path, attachment.name, read.error)
             continue
+        result.parts.append(Part(attachment, read.sha256, read.pages, read.text_source, len(result.documents),
+                                 len(read.documents)))
         result.documents.extend(read.documents)
     return result
 

@@ -4,9 +4,10 @@
   task per file, each file in its own transaction, then route what is new. Files are never
   moved: `gongwen ingest PATH...` and the README's main job (`python flows.py samples/`).
 - `ingest-inbox` (`inbox_flow`): the mail room's flow. It lists the files under one or more
-  inbox folders, stores each new one (by sha256) in a task of its own, moves it to
-  `processed/YYYY-MM-DD/` once its rows are committed, or to `quarantine/` with a sidecar
-  JSON saying why when it is not a usable letter PDF, then routes the new documents and
+  inbox folders (PDFs and DI files; a DI file's attachment PDFs go with it), stores each new
+  one (by sha256) in a task of its own, moves it to `processed/YYYY-MM-DD/` once its rows are
+  committed, or to `quarantine/` with a sidecar JSON saying why when it is not a usable letter
+  PDF or DI file, then routes the new documents and
   writes a summary (a Prefect markdown artifact, and the returned `InboxRun`). A database
   that is busy or unreachable is retried with back-off; a bad file is not retried. Killed at
   any point (SIGKILL), a run leaves every file either in the inbox or stored and moved; the
@@ -50,6 +51,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from pipeline.db import ArchiveUnreachable, open_archive
+from pipeline.di import DI_SUFFIX, attachments_beside, is_di
 from pipeline.extract import expand_paths, extract_file
 from pipeline.reports import FileReport, IngestSummary
 from pipeline.routing.queue import RouteSummary
@@ -228,23 +230,32 @@ def route_task(database_url: str | None, files_dir: str | None) -> RouteSummary 
 
 
 def list_inbox(inbox: Path, processed: Path, quarantine: Path, settle_s: float = SETTLE_S) -> list[Path]:
-    """PDFs under `inbox` (not under its processed/quarantine folders), old enough to be complete."""
+    """PDFs and DI files under `inbox` (not under its processed/quarantine folders), old enough to be complete.
+
+    A PDF that a DI file beside it names as its attachment is not listed: it is read, stored and
+    moved with that DI file (`expand_paths` does the same for `gongwen ingest PATH`), which waits
+    until its attachments are old enough too.
+    """
     skip = (processed.resolve(), quarantine.resolve())
     now = time.time()
-    out: list[Path] = []
+
+    def settled(path: Path) -> bool:
+        try:
+            return now - path.stat().st_mtime >= settle_s
+        except OSError:
+            return False
+
+    found: list[Path] = []
     for path in sorted(inbox.rglob("*")):
-        if not path.is_file() or path.name.startswith(".") or path.suffix.lower() != ".pdf":
+        if not path.is_file() or path.name.startswith(".") or path.suffix.lower() not in (".pdf", DI_SUFFIX):
             continue
         resolved = path.resolve()
         if any(resolved.is_relative_to(s) for s in skip):
             continue
-        try:
-            if now - path.stat().st_mtime < settle_s:
-                continue
-        except OSError:
-            continue
-        out.append(path)
-    return out
+        found.append(path)
+    attached = {p: attachments_beside(p) for p in found if is_di(p)}
+    taken = {a for names in attached.values() for a in names}
+    return [p for p in found if p not in taken and settled(p) and all(settled(a) for a in attached.get(p, ()))]
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -304,9 +315,10 @@ class InboxFile:
     moved_to: str | None = None  # None: left in the inbox (to be tried again by the next run)
     scanned: bool = False
     quarantined: bool = False
+    attachments: list[str] = field(default_factory=list)  # a DI file's attachment files, where they were moved
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.report.to_json(), "moved_to": self.moved_to}
+        return {**self.report.to_json(), "moved_to": self.moved_to, "attachments": self.attachments}
 
 
 _ocr_gates: dict[int, threading.BoundedSemaphore] = {}
@@ -352,6 +364,7 @@ def inbox_file_task(
     source = Path(path)
     archive = open_archive(database_url, files_dir)
     extract = extract_file if ocr else _text_layers_only
+    attached = sorted(attachments_beside(source)) if is_di(source) else []  # read, stored and moved with it
     try:
         if scanned:
             with _ocr_gate(ocr_workers):
@@ -366,14 +379,16 @@ def inbox_file_task(
     if report.status in ("stored", "duplicate"):
         day = datetime.date.today().isoformat()
         moved = move_file(source, Path(processed) / day, report.sha256)
-    elif report.status == "quarantined" or (report.status == "failed" and report.sha256 is not None):
-        # not a usable letter PDF (corrupt, encrypted, empty, no text): set aside with the reason, not retried
+        along = [str(move_file(a, Path(processed) / day, None)) for a in attached if a.is_file()]
+        return InboxFile(report, str(moved), scanned, attachments=along)
+    if report.status == "quarantined" or (report.status == "failed" and report.sha256 is not None):
+        # not a usable letter PDF or DI file (corrupt, encrypted, empty, no text, an unsafe DI file): set aside
+        # with the reason, not retried
         moved = move_file(source, Path(quarantine), report.sha256)
         write_sidecar(moved, report)
         return InboxFile(report, str(moved), scanned, quarantined=True)
-    else:  # unreadable for now (permissions, a vanished file): left where it is for the next run
-        return InboxFile(report, None, scanned)
-    return InboxFile(report, str(moved), scanned)
+    # unreadable for now (permissions, a vanished file): left where it is for the next run
+    return InboxFile(report, None, scanned)
 
 
 @dataclass
@@ -463,8 +478,9 @@ def inbox_flow(
         done_dir = Path(processed) if processed else inbox / PROCESSED
         bad_dir = Path(quarantine) if quarantine else inbox / QUARANTINE
         work += [(p, done_dir, bad_dir) for p in list_inbox(inbox, done_dir, bad_dir, settle_s)]
-    # scans first would hold every worker on the OCR gate: born-digital files go first
-    kinds = {p: needs_ocr(p) for p, _, _ in work}
+    # scans first would hold every worker on the OCR gate: born-digital files go first (a DI file
+    # counts as a scan when one of its attachments is one)
+    kinds = {p: any(needs_ocr(a) for a in attachments_beside(p)) if is_di(p) else needs_ocr(p) for p, _, _ in work}
     work.sort(key=lambda w: kinds[w[0]])
     futures = [
         (inbox_file_task.submit(str(p), str(done), str(bad), database_url, files_dir, kinds[p], ocr_workers, ocr), p)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from extractors.orgs import canonical_org, gazetteer
+from pipeline.di import Part
 from pipeline.matching import SearchText, match_form, number_key, party_names, search_rows, search_text
 from pipeline.reports import FileReport, FileStatus, classify_failure
 from schemas.letter import Document, FileResult, Item
@@ -179,14 +180,15 @@ class Wanted:
     def of(cls, results: Sequence[FileResult]) -> Wanted:
         docs = [d for r in results if not r.error for d in r.documents]
         orgs = sorted({o for d in docs for _, name in party_names(d) if (o := organisation_of(name))})
+        parts = [p for r in results if not r.error for p in attachment_parts(r)]
         return cls(
-            shas=sorted({r.sha256 for r in results if r.sha256}),
+            shas=sorted({r.sha256 for r in results if r.sha256} | {p.sha256 for p in parts}),
             letters=sorted({k for d in docs if (k := letter_key(d))}),
             numbers=sorted({k for d in docs for n in [*d.references, d.doc_number] if n and (k := number_key(n))}),
             organisations=orgs,
             counts={
                 "organisations": len(orgs),
-                "files": len(results),
+                "files": len(results) + len(parts),
                 "documents": len(docs),
                 "appearances": len(docs),
                 "received_stamps": len(docs),
@@ -228,10 +230,40 @@ def _count(report: FileReport, documents: Sequence[Document]) -> None:
     report.other = sum(d.kind == "other" for d in documents)
 
 
+def attachment_parts(result: FileResult) -> list[Part]:
+    """The attachment files a DI file's result was read with (none for any other file)."""
+    return list(getattr(result, "parts", None) or [])
+
+
+def _part_files(result: FileResult, part_values: dict[str, dict[str, Any]], known: Known, rows: Rows) -> dict[int, tuple[int, int]]:
+    """A files row for each attachment a DI file was read with (its original kept: `part_values`, by
+    sha256); document index → (file id, position in that file) for the documents read from one."""
+    out: dict[int, tuple[int, int]] = {}
+    for part in attachment_parts(result):
+        seen = known.files.get(part.sha256)
+        values = {"pages": part.pages, "text_source": part.text_source, "status": "stored", "error": None,
+                  **part_values.get(part.sha256, {})}
+        if seen is None:
+            file_id = next(known.ids["files"])
+            rows.tables["files"].append({"id": file_id, "sha256": part.sha256, "path": str(part.path.absolute()),
+                                         "ingested_at": _now(), **values})
+        else:  # stored before on its own (its documents stay as they are), or failed then: stored now
+            file_id = seen[0]
+            if seen[1] == "failed":
+                rows.tables.setdefault("files_update", []).append({"id": file_id, **values})
+        known.files[part.sha256] = (file_id, "stored", None)
+        out.update({part.first + i: (file_id, i) for i in range(part.count)})
+    return out
+
+
 def plan_file(
-    result: FileResult, source_values: dict[str, Any], known: Known, rows: Rows, dialect: str
+    result: FileResult, source_values: dict[str, Any], known: Known, rows: Rows, dialect: str,
+    part_values: dict[str, dict[str, Any]] | None = None,
 ) -> FileReport:
-    """Add the rows that store `result` to `rows` (plain data in, plain data out); its report."""
+    """Add the rows that store `result` to `rows` (plain data in, plain data out); its report.
+
+    A DI file's attachment documents are documents of its letter (`file_id`, `position`: the
+    DI file's) that appeared in their attachment's file, kept with `part_values`' originals."""
     sha = cast(str, result.sha256)
     report = FileReport(result.file, "stored", sha)
     t = rows.tables
@@ -257,6 +289,7 @@ def plan_file(
         report.status, report.error = status, result.error
         return report
     _count(report, result.documents)
+    appeared_in = _part_files(result, part_values or {}, known, rows)
     gaz = gazetteer()
     new_docs: list[tuple[int, Document, dict[str, str | None], SearchText]] = []
     for position, doc in enumerate(result.documents):
@@ -287,12 +320,13 @@ def plan_file(
                 rows.resolves.append({"key": number, "id": doc_id})
         report.documents.append(doc_id)
         appearance_id = next(ids["appearances"])
+        copy_file, copy_position = appeared_in.get(position, (file_id, position))
         t["appearances"].append(
             {
                 "id": appearance_id,
                 "document_id": doc_id,
-                "file_id": file_id,
-                "position": position,
+                "file_id": copy_file,
+                "position": copy_position,
                 "page_first": doc.pages[0] if doc.pages else 0,
                 "page_last": doc.pages[-1] if doc.pages else 0,
             }

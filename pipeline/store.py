@@ -6,7 +6,7 @@
 - Atomic: the file row, its documents and every child row commit together or not at all,
   so a crash mid-file leaves nothing and the next run picks the file up again.
 - The original PDF is kept in the content-addressed store (`pipeline.filestore`) before the
-  rows that name it commit.
+  rows that name it commit; a DI file's attachment PDFs too, each under a files row of its own.
 
 A file whose extraction failed is recorded with its error: `quarantined` when it is no
 usable PDF (corrupt, encrypted, empty, not a PDF: not tried again), `failed` otherwise (a
@@ -33,7 +33,7 @@ from pipeline.extract import extract_file
 from pipeline.filestore import keep_original
 from pipeline.reader import sha256_of
 from pipeline.reports import FileReport, FileStatus
-from pipeline.rows import Rows, Wanted, plan_file, resolve_citations
+from pipeline.rows import Rows, Wanted, attachment_parts, plan_file, resolve_citations
 from pipeline.writer import writer_for
 from schemas.letter import FileResult
 from schemas.orm import Appearance, StoredFile
@@ -53,11 +53,16 @@ def _store(archive: Archive, files: Sequence[tuple[FileResult, Path | None]]) ->
         reports: list[FileReport] = []
         for result, source in files:
             values: dict[str, Any] = {}
+            parts: dict[str, dict[str, Any]] = {}
             seen = known.files.get(cast(str, result.sha256))
             if source is not None and source.is_file() and (seen is None or seen[1] == "failed"):
                 values = {"store_path": keep_original(source, cast(str, result.sha256), archive.files),
                           "size": source.stat().st_size}
-            reports.append(plan_file(result, values, known, rows, archive.dialect))
+                for part in attachment_parts(result):  # a DI file's attachments: their originals too
+                    if known.files.get(part.sha256, (0, "failed"))[1] == "failed" and part.path.is_file():
+                        parts[part.sha256] = {"store_path": keep_original(part.path, part.sha256, archive.files),
+                                              "size": part.path.stat().st_size}
+            reports.append(plan_file(result, values, known, rows, archive.dialect, parts))
         resolve_citations(rows, known)
         writer.write(conn, rows)
     organisations.update(rows.new_organisations)  # committed now

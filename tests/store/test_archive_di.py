@@ -26,10 +26,12 @@ NUMBER = "台內警字第1120872345號"
 
 @pytest.fixture()
 def di_letter(tmp_path: Path) -> Path:
-    """own_05's letter as a DI file, written from its golden JSON (the letter the PDF prints)."""
+    """samples/di/own_05.di: own_05's letter as a DI file (python -m samples.di writes it from the golden JSON of
+    the letter the PDF prints; samples/scanned/own_05.pdf is its scanned twin)."""
     golden = json.loads(PDF.with_suffix(".json").read_text(encoding="utf-8"))
     path = tmp_path / "own_05.di"
-    path.write_bytes(write_di(Document.model_validate(golden["documents"][0])))
+    shutil.copyfile(ROOT / "samples" / "di" / "own_05.di", path)
+    assert path.read_bytes() == write_di(Document.model_validate(golden["documents"][0]))
     return path
 
 
@@ -83,7 +85,14 @@ def test_a_di_files_attachments_are_documents_of_its_file(archive: Archive, tmp_
     assert (report.status, report.letters, report.other) == ("stored", 1, 1)
     with archive.session() as s:
         brochure = show(s, report.documents[1])
-    assert brochure is not None and [Path(c.path).name for c in brochure.copies] == ["own_05.di"]
+        rows = {d.id: (d.file_id, d.position) for d in s.scalars(select(DocumentRow))}
+    assert rows == {report.documents[0]: (report.file_id, 0), report.documents[1]: (report.file_id, 1)}  # one letter
+    # the attachment appeared in its own PDF, whose original is kept as it came (not only the DI file)
+    assert brochure is not None and [Path(c.path).name for c in brochure.copies] == ["plan_ATTCH1.pdf"]
+    kept = archive.files / (brochure.copies[0].store_path or "")
+    assert kept.suffix == ".pdf" and kept.read_bytes() == (samples_dir / "own_29.pdf").read_bytes()
+    again = ingest_file(archive, tmp_path / "plan_ATTCH1.pdf")  # the attachment alone later: the same file
+    assert (again.status, again.documents) == ("duplicate", [report.documents[1]])
 
 
 def test_a_scan_of_a_di_letter_is_a_version_of_it_and_the_di_letter_is_shown(
@@ -99,5 +108,5 @@ def test_a_scan_of_a_di_letter_is_a_version_of_it_and_the_di_letter_is_shown(
         assert find_documents(s, NUMBER) == di.documents
         view = show(s, scan.documents[0])
     assert view is not None
-    shown = [v for v in view.versions if v.shown] or [None]
-    assert view.versions == [] or (shown[0] is not None and shown[0].id == di.documents[0] and shown[0].born_digital)
+    shown = [(v.id, v.born_digital) for v in view.versions if v.shown]
+    assert view.versions == [] or shown == [(di.documents[0], True)]
