@@ -1,4 +1,5 @@
-"""In a real browser (Debian's headless Chromium): log in, search, open a hostile letter, claim a task.
+"""In a real browser (Debian's headless Chromium): log in, search, open a hostile letter, claim a task;
+see the page image with a field's box, correct a field in review and find the correction in search.
 
 Chromium is driven over its DevTools protocol on a pipe (`--remote-debugging-pipe`: JSON
 messages ended by NUL on file descriptors 3 and 4), so no driver or browser download is
@@ -171,7 +172,9 @@ def test_a_clerk_logs_in_searches_reads_a_hostile_letter_and_claims_a_task(
     assert browser.run("location.pathname") == f"/letters/{letter}"
     text = browser.run("document.body.innerText")
     assert SCRIPT in text and ONERROR in text  # shown as text...
-    assert browser.run("document.querySelectorAll('main img, main script, main b').length") == 0  # ...not as markup
+    # ...not as markup (the only images are the original's pages, drawn by the page itself)
+    assert browser.run("[...document.querySelectorAll('main img, main script, main b')]"
+                       ".filter(e => !e.closest('figure.page-image')).length") == 0
     assert browser.dialogs == []  # and nothing ran
 
     with web_archive.session() as s:
@@ -183,3 +186,68 @@ def test_a_clerk_logs_in_searches_reads_a_hostile_letter_and_claims_a_task(
         task = list_tasks(s, QueueFilters(status="claimed", limit=5))[0]
     assert [v.task["id"] for v in task] == [first] and task[0].task["assignee"] == "clerk"
     assert browser.dialogs == []
+
+
+def _log_in(browser: Browser, site: str, name: str) -> None:
+    browser.go(f"{site}/login")
+    browser.submit(f"""document.querySelector('input[name=name]').value = {json.dumps(name)};
+                       document.querySelector('input[name=password]').value = {json.dumps(PASSWORD)};
+                       document.querySelector('form.login').submit();""")
+    assert browser.run("location.pathname") == "/search"
+
+
+def _wait_for(browser: Browser, script: str) -> Any:
+    """Poll `script` until it gives a true value (an image still loading)."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        value = browser.run(script)
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"never true: {script}")
+
+
+def test_the_letter_shows_where_a_field_came_from_and_a_review_correction_reaches_search(
+    site: str, browser: Browser, web_archive: Archive
+) -> None:
+    """See the page image with a field box, click a field to see its box; correct a field in review, find it in search."""
+    _log_in(browser, site, "clerk")
+    letter = doc_id(web_archive, "中市衛醫字第1120070277號")  # seed_000's cover letter, boxes from its PDF
+    browser.go(f"{site}/letters/{letter}")
+    assert _wait_for(browser, "[...document.querySelectorAll('figure.page-image img')]"
+                              ".every(i => i.complete && i.naturalWidth > 0)")
+    assert browser.run("document.querySelectorAll('figure.page-image').length") == 2
+    # the subject's box lies on the first page's image, as wide as a line of text, a few lines high
+    geometry = browser.run("""(() => {
+        const img = document.querySelector('figure.page-image img').getBoundingClientRect();
+        const box = document.getElementById('box-subject').getBoundingClientRect();
+        return [img.left, img.top, img.right, img.bottom, box.left, box.top, box.right, box.bottom]; })()""")
+    il, it, ir, ib, bl, bt, br, bb = geometry
+    assert il <= bl < br <= ir and it <= bt < bb <= ib
+    assert (br - bl) > 0.5 * (ir - il) and 0 < (bb - bt) < 0.15 * (ib - it)
+    # clicking the field's name shows where it came from: its box is the target, marked
+    browser.run("document.getElementById('field-subject').click()")
+    assert browser.run("location.hash") == "#box-subject"
+    assert browser.run("document.querySelector(':target').id") == "box-subject"
+    assert browser.run("document.getElementById('box-subject').classList.contains('on')")
+    assert browser.run("getComputedStyle(document.getElementById('box-subject')).stroke") != \
+        browser.run("getComputedStyle(document.getElementById('box-doc_number')).stroke")
+
+    # review: own_10's subject (read with 0.95) under a threshold of 0.99, its crop beside it
+    own_10 = doc_id(web_archive, "藥師全聯字第1130000214號")
+    browser.go(f"{site}/review?threshold=0.99")
+    row = f"#review-{own_10}-subject"
+    browser.run(f"document.querySelector('{row}').scrollIntoView()")  # crops load as they come into view
+    assert _wait_for(browser, f"(() => {{ const i = document.querySelector('{row} td.crop img');"
+                              " return i && i.complete && i.naturalWidth > 0; })()")
+    corrected = "轉知藥物回收處理辦法修正（審核更正）"
+    browser.submit(f"""const form = document.querySelector('{row} form');
+                       form.querySelector('[name=value]').value = {json.dumps(corrected)};
+                       form.submit();""")
+    assert "已更正" in browser.run("document.querySelector('.flash.ok').textContent")
+    assert browser.run(f"document.querySelector('{row}')") is None  # reviewed: off the list
+    browser.go(f"{site}/search?q={quote('藥物回收')}")
+    titles = browser.run("[...document.querySelectorAll('ol.hits li .head a')].map(a => a.textContent)")
+    assert corrected in titles
+    assert browser.dialogs == []
+
