@@ -1,9 +1,14 @@
 """Dates in letters (docs/letter.md#roc-dates): found by one compiled scanner, converted by the right calendar.
 
-Regexes only locate candidates; ROC forms go through ``extractors.roc_calendar`` and Gregorian ones
-through dateparser (cached), because dateparser alone finds no ROC date and a loose regex reads
-``12/06/08`` out of ``112/06/08``. A candidate that starts or ends inside a longer number is never a
-date, so barcodes, 字號 and phone numbers yield nothing.
+Regexes only locate candidates. The numeric and 年月日 forms (ROC and Gregorian: 112/06/08, 2023-06-08,
+2023/6/8 on exchange stamps, 2023年6月8日) are converted from the parts the scanner matched, ROC years by
+``extractors.roc_calendar``: the parts are the date, so there is nothing left for a date parser to decide,
+and dateparser alone finds no ROC date, reads ``12/06/08`` out of ``112/06/08`` and costs its import on
+every letter. dateparser does the work it is good at: dates with English month names (June 8, 2023;
+8 Jun 2023; Sept. 1st, 2023) in English attachments and letters, located here and converted by it
+(month names, abbreviations, ordinals, impossible days refused), imported only when a text has one.
+A candidate that starts or ends inside a longer number is never a date, so barcodes, 字號 and phone
+numbers yield nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ from extractors.roc_calendar import (
     classify_year,
     cn_to_int,
     tagged,
-    to_halfwidth,
 )
 
 __all__ = ["FoundDate", "find_dates", "find_deadline", "parse_date", "parse_meeting_time", "to_iso"]
@@ -68,32 +72,60 @@ _RANGE_GAP: Final = re.compile(
 # 每年1月1日, 該年度12月31日, 前一年度12月31日: a recurring or relative date, not a calendar date.
 _RELATIVE_YEAR: Final = re.compile(r"(?:每|該|前一?|上一?|次|下一?|隔|去|明|翌|當|同|歷|各)\s*年\s*度?\s*$")
 
+_MONTH_NAME: Final = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_EN_DAY: Final = r"(?:[0-3]?[0-9])(?:st|nd|rd|th)?"
+_EN_YEAR: Final = r"(?:1[89]|2[01])[0-9]{2}"
+# 8 June 2023, 8th of June 2023, June 8, 2023, Sept. 1st 2023: an English date with its year
+_ENGLISH: Final = re.compile(
+    rf"(?<![A-Za-z0-9])(?:{_EN_DAY}\s+(?:of\s+)?{_MONTH_NAME},?|{_MONTH_NAME}\s+{_EN_DAY},?)\s+{_EN_YEAR}(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+_HAS_MONTH_NAME: Final = re.compile(r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
+
 _DATEPARSER_SETTINGS: Final[dict[str, Any]] = {
     "STRICT_PARSING": True,
     "PREFER_DAY_OF_MONTH": "first",
-    "DATE_ORDER": "YMD",
     "PARSERS": ["absolute-time"],
     "RETURN_AS_TIMEZONE_AWARE": False,
 }
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_gregorian(candidate: str) -> datetime.date | None:
-    """dateparser on an already-located candidate; imported lazily, as most letters print none."""
+def _parse_english(candidate: str) -> datetime.date | None:
+    """dateparser on an English date already located; imported here, as most letters print none."""
     import dateparser
 
-    parsed = dateparser.parse(candidate, languages=["zh"], settings=_DATEPARSER_SETTINGS)
+    parsed = dateparser.parse(candidate, languages=["en"], settings=_DATEPARSER_SETTINGS)
     return parsed.date() if parsed is not None else None
 
 
-def _gregorian(year: int, month: int | None, day: int | None, candidate: str) -> datetime.date | None:
+def _english_hits(text: str, taken: list[_Hit]) -> list[_Hit]:
+    """English dates outside the spans the scanner took (cheap when the text names no month)."""
+    if _HAS_MONTH_NAME.search(text) is None:
+        return []
+    spans = [(h.found.start, h.found.end) for h in taken]
+    hits: list[_Hit] = []
+    for m in _ENGLISH.finditer(text):
+        start, end = m.span()
+        if any(s < end and start < e for s, e in spans):
+            continue
+        date = _parse_english(re.sub(r"\s+", " ", m.group(0)))
+        if date is not None:
+            hits.append(_Hit(FoundDate(m.group(0), date, start, end, True, "gregorian"), range_end=False))
+    return hits
+
+
+def _gregorian(year: int, month: int | None, day: int | None) -> datetime.date | None:
+    """A Gregorian date from the parts the scanner read; None for an impossible one (2023年2月30日)."""
     if month is None or day is None:
         return None
-    found = _parse_gregorian(candidate)
-    # dateparser must agree with the parts the regex saw; anything else is a reinterpretation.
-    if found is None or (found.year, found.month, found.day) != (year, month, day):
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
         return None
-    return found
 
 
 _SPACES: Final = r"[ \t\u3000]*"
@@ -141,7 +173,7 @@ def _scan(text: str, default_year: int | None) -> list[_Hit]:
                     continue
                 month, day = cn_to_int(m.group("f_month")), cn_to_int(m.group("f_day"))
                 calendar = "gregorian"
-                date = _gregorian(kind[1], month, day, f"{kind[1]}年{month}月{day}日")
+                date = _gregorian(kind[1], month, day)
             else:
                 date = RocCalendar.from_parts(m.group("f_year"), m.group("f_month"), m.group("f_day"), era=era)
         elif m.group("n_year") is not None:
@@ -150,8 +182,7 @@ def _scan(text: str, default_year: int | None) -> list[_Hit]:
             kind = classify_year(m.group("n_year"))
             if kind is not None and kind[0] == "gregorian":
                 calendar = "gregorian"
-                candidate = re.sub(r"\s+", "", to_halfwidth(m.group(0)))
-                date = _gregorian(kind[1], int(m.group("n_month")), int(m.group("n_day")), candidate)
+                date = _gregorian(kind[1], int(m.group("n_month")), int(m.group("n_day")))
             else:
                 date = RocCalendar.from_parts(m.group("n_year"), m.group("n_month"), m.group("n_day"), bare=True)
         else:
@@ -180,7 +211,8 @@ def _scan(text: str, default_year: int | None) -> list[_Hit]:
             continue
         found = FoundDate(text[start:end], date, start, end, year_given, calendar)
         hits.append(_Hit(found, range_end=gap is not None))
-    return hits
+    english = _english_hits(text, hits)
+    return sorted(hits + english, key=lambda h: h.found.start) if english else hits
 
 
 def find_dates(text: str, default_year: int | None = None) -> list[FoundDate]:

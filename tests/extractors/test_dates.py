@@ -403,3 +403,58 @@ def test_tainan_letter() -> None:
     text = _shared("letters/001_tainan.txt")
     assert _pairs(find_dates(text, 2021)) == [("中華民國110年12月23日", "2021-12-23")]
     assert find_deadline(text, 2021) is None
+
+
+# --- Gregorian dates: exchange stamps and English attachments, through the whole reading path ------------
+
+_ENGLISH_ATTACHMENT = """@doc letter
+@title 衛生福利部 函
+@contact 承辦人：技士 陳美玲
+受文者：臺灣醫學會
+發文日期：中華民國112年6月8日
+發文字號：衛部醫字第1121661234號
+速別：普通件
+附件：國際研討會議程（英文）1份
+主旨：檢送國際研討會議程，請查照。
+說明：
+一、研討會訂於2023/9/1及2023-09-02舉行，請於112年8月15日前報名。
+正本：臺灣醫學会
+@exchange 電 2023/06/08 文|交 11:44 章
+@doc other
+@font wqy
+@heading International Symposium on Patient Safety
+Registration opens on June 8, 2023 and closes on 15th of August 2023.
+Sessions are held on 1 Sept. 2023 and Sep 2, 2023 in Taipei; the report follows in May 2023 or on Feb 30, 2024.
+"""
+
+
+def test_english_dates_of_an_attachment_are_read_by_dateparser(tmp_path: Path) -> None:
+    """A letter with an English programme attached, rendered by the samples' generator and read like any PDF:
+    the letter's Gregorian forms come from the scanner's own parts, the attachment's month-name dates from
+    dateparser; a month without a day and an impossible day are no dates."""
+    from pipeline.extract import extract_file
+    from samples.generator import render_source
+
+    pdf = tmp_path / "english_attachment.pdf"
+    render_source(_ENGLISH_ATTACHMENT, pdf)
+    result = extract_file(pdf, ocr=None)
+    assert result.error is None and [d.kind for d in result.documents] == ["letter", "other"]
+    letter, programme = result.documents
+    assert [(d.text, d.date) for d in letter.dates] == [
+        ("中華民國112年6月8日", "2023-06-08"), ("2023/9/1", "2023-09-01"), ("2023-09-02", "2023-09-02"),
+        ("112年8月15日", "2023-08-15"),
+    ]
+    assert [(" ".join(d.text.split()), d.date) for d in programme.dates] == [
+        ("June 8, 2023", "2023-06-08"), ("15th of August 2023", "2023-08-15"),
+        ("1 Sept. 2023", "2023-09-01"), ("Sep 2, 2023", "2023-09-02"),
+    ]
+
+
+def test_english_dates_need_a_day_and_a_year_and_keep_their_place_among_roc_ones() -> None:
+    text = "會議訂於112年9月1日（September 1st, 2023）舉行，may 2023 再議；Feb 29, 2023 不存在，Feb 29, 2024 存在。"
+    assert _pairs(find_dates(text)) == [
+        ("112年9月1日", "2023-09-01"), ("September 1st, 2023", "2023-09-01"), ("Feb 29, 2024", "2024-02-29"),
+    ]
+    assert [f.calendar for f in find_dates(text)] == ["roc", "gregorian", "gregorian"]
+    assert parse_date("8 June 2023") == D(2023, 6, 8) and parse_date("June 2023") is None
+    assert find_deadline("Please register by 15 August 2023.") is None  # deadlines are read from Chinese cues
