@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from extractors.di import write_di
 from pipeline.db import Archive
+from pipeline.fsck import fsck
 from pipeline.show import find_documents, show
 from pipeline.store import ingest_file
 from schemas.letter import Document, FileResult
@@ -93,6 +94,8 @@ def test_a_di_files_attachments_are_documents_of_its_file(archive: Archive, tmp_
     assert kept.suffix == ".pdf" and kept.read_bytes() == (samples_dir / "own_29.pdf").read_bytes()
     again = ingest_file(archive, tmp_path / "plan_ATTCH1.pdf")  # the attachment alone later: the same file
     assert (again.status, again.documents) == ("duplicate", [report.documents[1]])
+    checked = fsck(archive)  # both originals have their rows
+    assert checked.clean and (checked.rows, checked.originals) == (2, 2)
 
 
 def test_a_scan_of_a_di_letter_is_a_version_of_it_and_the_di_letter_is_shown(

@@ -162,3 +162,7 @@ def test_the_queue_records_which_tasks_a_draft_covers(routed: list[tuple[int, st
     own = _queue_json("show", str(ids[3]))["draft"]
     assert own["tasks"] == [ids[3]] and own["id"] > shown["id"] and own["path"] is None  # written to stdout
     assert _queue_json("show", str(ids[4]))["draft"] == shown  # the others keep the letter's draft
+    fsck = runner.invoke(app, ["fsck", "--json"])  # kept drafts are no orphans of the originals' store
+    assert fsck.exit_code == 0 and json.loads(fsck.stdout)["clean"], fsck.output
+    missing = runner.invoke(app, ["queue", "show", "99999"])
+    assert missing.exit_code == 1 and missing.output.startswith("gongwen: no task #99999"), missing.output
