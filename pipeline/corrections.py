@@ -4,7 +4,8 @@ The documents row keeps what the extractor read; a correction is a row of `field
 (document, field, the value shown before, the new value, who, when), append-only, so the
 table is also the audit log of corrections. The latest correction of a field is its value
 wherever a document is read back (`pipeline.show.load_document`: `gongwen show`, the web
-letter page, the API, the golden export) and in search hits' subject and sender.
+letter page, the API, the golden export), in search hits' subject and sender, and in the
+search index (the document's search text is written anew from the corrected document).
 
 The review list is the fields whose confidence is below a threshold and that no one has
 corrected (or confirmed: a correction may keep the value), worst first
@@ -207,7 +208,40 @@ def correct(archive: Archive, doc_id: int, name: str, text: str, actor: str) -> 
         )
         session.add(row)
         session.flush()
+        _reindex(archive, session, doc_id)
         return _correction(row)
+
+
+def _reindex(archive: Archive, session: Session, doc_id: int) -> None:
+    """Make the document findable by its corrected text: its search text and index tokens written anew
+    (as ingest writes them, pipeline/rows.py) from the document as shown. The parties table (the
+    `--sender`/`--recipient` filters) and the letter's identity keys stay what was read."""
+    from sqlalchemy import text
+
+    from pipeline.matching import SearchText, party_names, search_rows, search_text
+    from pipeline.rows import Rows, organisation_of
+    from pipeline.show import load_document
+    from pipeline.writer import writer_for
+
+    doc = load_document(session, doc_id)
+    assert doc is not None
+    canonical = {name: organisation_of(name) for _, name in party_names(doc)}
+    made = search_rows(doc_id, search_text(doc, canonical), archive.dialect)
+    if archive.dialect == "postgresql":
+        session.execute(text("DELETE FROM document_grams WHERE document_id = :i"), {"i": doc_id})
+    else:
+        # a contentless FTS5 table forgets a row by being told the tokens it was given (FTS5's 'delete')
+        old = session.execute(text("SELECT subject, parties, meta, body FROM document_text WHERE document_id = :i"),
+                              {"i": doc_id}).first()
+        if old is not None:
+            tokens = search_rows(doc_id, SearchText(*old), "sqlite")["document_grams"]
+            session.execute(text("INSERT INTO document_grams (document_grams, rowid, subject, parties, rest) "
+                                 "VALUES ('delete', :rowid, :subject, :parties, :rest)"), tokens)
+    session.execute(text("DELETE FROM document_text WHERE document_id = :i"), {"i": doc_id})
+    rows = Rows()
+    for table, row in made.items():
+        rows.tables[table].append(row)
+    writer_for(archive).write(session.connection(), rows)
 
 
 @dataclass

@@ -40,8 +40,15 @@ def test_corrections_are_kept_apart_and_shown(
     assert doc.sender == "測試更正公會二" and raw.sender == "中華民國藥師公會全國聯合會"
     assert ("sender" not in {i.field for i in after if i.document_id == letter})
     assert [h.sender for h in hits if h.id == letter] == ["測試更正公會二"]
+    # the corrected text is searchable, and the text no longer shown is not (the index follows the correction)
+    correct(archive, letter, "subject", "審核員改寫的主旨：瑪卡巴卡", "reviewer")
+    with archive.session() as session:
+        assert [h.id for h in search(session, "瑪卡巴卡").hits] == [letter]
+        assert [h.id for h in search(session, "測試更正公會二").hits] == [letter]
+        assert letter not in [h.id for h in search(session, "藥物回收處理辦法").hits]
     # the corrections are the audit log: never rewritten
     with pytest.raises(DBAPIError), archive.engine.begin() as conn:
         conn.execute(text("UPDATE field_corrections SET actor = 'someone else'"))
     with archive.engine.connect() as conn:
-        assert conn.execute(text("SELECT actor FROM field_corrections ORDER BY id")).scalars().all() == ["reviewer", "other"]
+        assert conn.execute(text("SELECT actor FROM field_corrections ORDER BY id")).scalars().all() == \
+            ["reviewer", "other", "reviewer"]
