@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +58,17 @@ def serve(app: object) -> tuple[str, object]:
     if not server.started:
         raise SystemExit("screenshots: the application did not start")
     return f"http://127.0.0.1:{port}", server
+
+
+def settle(browser: Any, limit_s: float = 30.0) -> None:
+    """Wait until the images of the first screen (pages rendered on request, lazily) have loaded."""
+    browser.run("for (const i of document.images) i.loading = 'eager';")
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if browser.run("Array.from(document.images).every((i) => i.complete) && document.fonts.status === 'loaded'"):
+            break
+        time.sleep(0.2)
+    time.sleep(0.3)  # layout after the last image
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                 if browser.run("document.title").startswith("找不到") or browser.run("location.pathname") == "/login":
                     print(f"{name}: {urls[name]} is not served here: left out")
                     continue
-                time.sleep(0.5)  # page images and fonts settle
+                settle(browser)
                 shot = browser.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": False},
                                     session=True)
                 target = args.out / f"{name}.png"
