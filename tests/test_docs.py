@@ -157,3 +157,19 @@ def test_every_command_in_help_is_documented() -> None:
             missing += [f"gongwen {name} {sub}" for sub in subcommands
                         if slug(f"gongwen {name} {sub}") not in documented]
     assert not missing, "not documented in docs/cli.md (a heading each): " + ", ".join(missing)
+
+
+def test_the_readmes_architecture_names_modules_that_exist() -> None:
+    """The README's "How it is built" (the diagram and the table) names modules that are there: a stage moved
+    or renamed in the code must move in the README too. A bare `x.py` must exist in one of the packages
+    (the routing stage's `engine.py` in pipeline/routing)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## How it is built"):text.index("## Samples and golden answers")]
+    paths = set(re.findall(r"(?<![\w/])((?:pipeline|extractors|schemas)/[\w*/.]*\w/?)", section))
+    bare = set(re.findall(r"(?<![\w/.*])(\w+\.py)\b", section))
+    assert {"pipeline/reader.py", "pipeline/extract.py", "pipeline/errors.py"} <= paths and "rows.py" in bare
+    missing = [p for p in paths if not list(ROOT.glob(p.rstrip("/")))]
+    packages = ("pipeline", "pipeline/routing", "pipeline/ocr", "pipeline/web", "extractors", "schemas", ".")
+    missing += [b for b in bare if not any((ROOT / pkg / b).exists() for pkg in packages)]
+    assert not missing, f"README names modules that do not exist: {sorted(missing)}"
+    assert "```mermaid" in section
