@@ -20,6 +20,7 @@ from pipeline.routing.queue import QueueError
 from pipeline.web.auth import Analyst, Clerk, CsrfChecked, archive_of, csrf_token, log_in, log_out
 from pipeline.web.common import (
     QUEUE_STATUSES,
+    QueueQuery,
     RowId,
     RowIdField,
     SearchQuery,
@@ -131,22 +132,15 @@ def upload(request: Request, account: Clerk, files: Annotated[list[UploadFile], 
 
 
 @router.get("/queue")
-def queue(
-    request: Request,
-    account: Analyst,
-    status: str = "open",
-    assignee: Annotated[str, Query(max_length=200)] = "",
-    association: Annotated[str, Query(max_length=80)] = "",
-    overdue: bool = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> dict[str, Any]:
-    """`gongwen queue list --json`: tasks most urgent first, or with status=triage the documents no rule routed."""
-    if status not in QUEUE_STATUSES:
+def queue(request: Request, account: Analyst, form: QueueQuery) -> dict[str, Any]:
+    """`gongwen queue list --json`: tasks most urgent first (50 unless `limit`), or with status=triage the
+    documents no rule routed."""
+    if form.status not in QUEUE_STATUSES:
         raise HTTPException(422, f"status must be one of {', '.join(QUEUE_STATUSES)}")
-    tasks, triage, total = queue_page(archive_of(request), status, assignee, association, overdue, limit)
-    if status == "triage":
-        return {"status": status, "count": len(triage), "total": total, "documents": triage}
-    return {"status": status, "count": len(tasks), "total": total, "tasks": [v.task for v in tasks]}
+    tasks, triage, total = queue_page(archive_of(request), form, 50)
+    if form.status == "triage":
+        return {"status": form.status, "count": len(triage), "total": total, "documents": triage}
+    return {"status": form.status, "count": len(tasks), "total": total, "tasks": [v.task for v in tasks]}
 
 
 @router.get("/queue/{task_id}")

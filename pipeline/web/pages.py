@@ -20,6 +20,7 @@ from pipeline.web.auth import Admin, Analyst, Clerk, CsrfChecked, archive_of, cu
 from pipeline.web.common import (
     QUEUE_STATUSES,
     TASK_ACTIONS,
+    QueueQuery,
     RowId,
     RowIdField,
     SearchQuery,
@@ -195,25 +196,17 @@ def upload(request: Request, account: Clerk, files: Annotated[list[UploadFile], 
 
 
 @router.get("/queue")
-def queue_view(
-    request: Request,
-    account: Analyst,
-    status: str = "open",
-    assignee: Annotated[str, Query(max_length=200)] = "",
-    association: Annotated[str, Query(max_length=80)] = "",
-    overdue: bool = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> Response:
-    if status not in QUEUE_STATUSES:
+def queue_view(request: Request, account: Analyst, form: QueueQuery) -> Response:
+    if form.status not in QUEUE_STATUSES:
         raise HTTPException(422, f"status 必須是 {', '.join(QUEUE_STATUSES)} 之一")
     archive = archive_of(request)
-    tasks, triage, total = queue_page(archive, status, assignee, association, overdue, limit)
+    tasks, triage, total = queue_page(archive, form, 200)
     groups: dict[str, list[object]] = {}
     for view in tasks:
         groups.setdefault(view.task["status"], []).append(view)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return render(request, "queue.html", {
-        "status": status, "assignee": assignee, "association": association, "overdue": overdue,
+        "status": form.status, "assignee": form.assignee, "association": form.association, "overdue": form.overdue,
         "groups": groups, "triage": triage, "total": total, "shown": len(tasks) or len(triage),
         "associations": associations(archive), "statuses": QUEUE_STATUSES, "here": here,
         "can_act": account.can("clerk"),
