@@ -157,6 +157,9 @@ def create_app(archive: Archive | None = None, *, secret: str | None = None, htt
     app.state.routing_files = (rules, associations)
     app.state.login_limiter = LoginLimiter()
     app.state.templates = templates()
+    from pipeline.web.review import review_threshold
+
+    app.state.review_threshold = review_threshold()  # $GONGWEN_REVIEW_THRESHOLD checked at start, not on first use
     if https_only is None:
         https_only = os.environ.get("GONGWEN_WEB_HTTPS", "") == "1"
     app.add_middleware(SessionMiddleware, secret_key=secret or secret_key(archive), session_cookie="gongwen_session",

@@ -23,6 +23,7 @@ from pipeline.corrections import (
     review_list,
 )
 from pipeline.db import Archive
+from pipeline.errors import CommandError
 from pipeline.web.common import original_pdf
 from schemas.letter import Document
 from schemas.orm import DocumentRow
@@ -30,8 +31,10 @@ from schemas.orm import DocumentRow
 MAX_PAGE_IMAGES = 10  # pages of one document shown as images (a 60-page attachment is downloaded, not drawn)
 
 
-class ConfigError(ValueError):
-    pass
+class ConfigError(CommandError):
+    """A setting of the web application that cannot be used (said at start-up, `gongwen serve` exits 2)."""
+
+    exit_code = 2
 
 
 def review_threshold(configured: float | None = None) -> float:

@@ -213,3 +213,18 @@ def test_corrected_letters_export_as_goldens_that_eval_reads(
     # --json says what was written
     empty = CliRunner().invoke(app, ["review", "export", str(tmp_path / "none"), "--json"])
     assert empty.exit_code == 0 and json.loads(empty.output)["files"] == 1
+
+
+def test_a_threshold_that_is_no_number_stops_the_server_in_one_line(
+    web_archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.cli import app
+
+    monkeypatch.setenv("GONGWEN_DATABASE_URL", str(web_archive.engine.url))
+    monkeypatch.setenv("GONGWEN_FILES_DIR", str(web_archive.files))
+    monkeypatch.setenv("GONGWEN_REVIEW_THRESHOLD", "eighty")
+    run = CliRunner().invoke(app, ["serve", "--port", "1"])
+    assert run.exit_code == 2
+    assert run.output.strip().splitlines()[-1:] == ["gongwen: GONGWEN_REVIEW_THRESHOLD='eighty' is not a number from 0 to 1 (e.g. 0.8)"]
+    assert "Traceback" not in run.output
+
