@@ -8,7 +8,7 @@ its calls and its answers into what a page or a JSON response shows.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
@@ -192,40 +192,28 @@ def original_pdf(archive: Archive, doc_id: int, file_id: int) -> tuple[Path, str
     return path, name
 
 
-@dataclass
-class QueueForm:
-    """One view of the queue as its URL gives it."""
-
-    status: str = "open"
-    assignee: str = ""
-    association: str = ""
-    overdue: bool = False
-    limit: int | None = None  # None: the caller's own page size
-
-
 def queue_form(
     status: str = "open",
     assignee: Annotated[str, Query(max_length=200)] = "",
     association: Annotated[str, Query(max_length=80)] = "",
     overdue: bool = False,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
-) -> QueueForm:
-    """The queue's URL parameters, declared once for the page and the API."""
-    return QueueForm(status, assignee, association, overdue, limit)
+) -> QueueFilters:
+    """The queue's URL parameters, declared once for the page and the API (limit 0: the caller's page size)."""
+    return QueueFilters(status, overdue, assignee or None, association or None, limit=limit or 0)
 
 
-QueueQuery = Annotated[QueueForm, Depends(queue_form)]
+QueueQuery = Annotated[QueueFilters, Depends(queue_form)]
 
 
-def queue_page(archive: Archive, form: QueueForm, limit: int) -> tuple[list[TaskView], list[dict[str, Any]], int]:
+def queue_page(archive: Archive, form: QueueFilters, limit: int) -> tuple[list[TaskView], list[dict[str, Any]], int]:
     """(tasks, triage documents, total) of one view of the queue; `limit` when the form gives none."""
-    limit = form.limit or limit
+    form = replace(form, limit=form.limit or limit)
     with archive.session() as session:
         if form.status == "triage":
-            docs, total = triage_list(session, limit)
+            docs, total = triage_list(session, form.limit)
             return [], docs, total
-        views, total = list_tasks(session, QueueFilters(form.status, form.overdue, form.assignee or None,
-                                                        form.association or None, None, limit))
+        views, total = list_tasks(session, form)
     return views, [], total
 
 

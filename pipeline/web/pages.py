@@ -206,7 +206,8 @@ def queue_view(request: Request, account: Analyst, form: QueueQuery) -> Response
         groups.setdefault(view.task["status"], []).append(view)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return render(request, "queue.html", {
-        "status": form.status, "assignee": form.assignee, "association": form.association, "overdue": form.overdue,
+        "status": form.status, "assignee": form.assignee or "", "association": form.association or "",
+        "overdue": form.overdue,
         "groups": groups, "triage": triage, "total": total, "shown": len(tasks) or len(triage),
         "associations": associations(archive), "statuses": QUEUE_STATUSES, "here": here,
         "can_act": account.can("clerk"),
