@@ -47,7 +47,7 @@ from pipeline.web.review import (
     review_threshold,
 )
 from pipeline.web.upload import MAX_FILE_MB, MAX_FILES, LengthChecked, ingest_request
-from pipeline.web.users import UserError, add_user, change_user, list_accounts
+from pipeline.web.users import Account, UserError, add_user, change_user, list_accounts
 from schemas.statuses import USER_ROLES
 
 router = APIRouter(include_in_schema=False)
@@ -214,6 +214,13 @@ def queue_view(request: Request, account: Analyst, form: QueueQuery) -> Response
     })
 
 
+def _act(request: Request, account: Account, task_ids: list[int], action: str, back: str, **details: str) -> Response:
+    """`action` on each task alone under the clerk's name (one task or fifty ticked), what came of it flashed."""
+    results = act_on_many(archive_of(request), account.name, task_ids, action, **details)
+    _report(request, results, _ACTION_WORDS[action])
+    return _back(back, "/queue")
+
+
 def _report(request: Request, results: dict[int, str | None], action: str) -> None:
     ok = [i for i, why in results.items() if why is None]
     if ok:
@@ -233,9 +240,7 @@ def queue_bulk(
     """One action on the tasks ticked (a clerk clearing fifty at once); each task succeeds or fails alone."""
     if action not in TASK_ACTIONS:
         raise HTTPException(422, f"action 必須是 {', '.join(TASK_ACTIONS)} 之一")
-    results = act_on_many(archive_of(request), account.name, tasks, action, note=note, reason=reason, to=to)
-    _report(request, results, _ACTION_WORDS[action])
-    return _back(back, "/queue")
+    return _act(request, account, tasks, action, back, note=note, reason=reason, to=to)
 
 
 @router.post("/queue/{task_id}/draft", dependencies=[CsrfChecked])
@@ -273,9 +278,7 @@ def queue_action(
 ) -> Response:
     if action not in TASK_ACTIONS:
         raise HTTPException(404, f"沒有這個動作：{action}")
-    results = act_on_many(archive_of(request), account.name, [task_id], action, note=note, reason=reason, to=to)
-    _report(request, results, _ACTION_WORDS[action])
-    return _back(back, "/queue")
+    return _act(request, account, [task_id], action, back, note=note, reason=reason, to=to)
 
 
 @router.post("/triage/{document_id}", dependencies=[CsrfChecked])
