@@ -87,7 +87,7 @@ def _hit_lines(hit: Hit) -> list[str]:
 def _view_lines(view: DocumentView) -> list[str]:
     doc = view.document
     out = [f"#{view.id} {doc.kind} pages {doc.pages[0]}-{doc.pages[-1]}"]
-    skip = {"kind", "pages", "explanation", "measures", "notes", "dates", "confidence", "references"}
+    skip = {"kind", "pages", "explanation", "measures", "notes", "dates", "confidence", "references", "boxes"}
     for key, value in doc.model_dump(mode="json", exclude_none=True).items():
         if key in skip or value in ([], {}, ""):
             continue
@@ -101,6 +101,8 @@ def _view_lines(view: DocumentView) -> list[str]:
         if items:
             out.append(f"  {section}:")
             out.extend(_item_lines(items, 2))
+    for fix in view.corrections:  # the values above are the corrected ones; what was read is kept
+        out.append(f"  corrected {fix.field}: {fix.old!r} → {fix.new!r} by {fix.actor} at {fix.at[:16]}")
     for c in view.copies:
         received = f"  收文 {c.received.org or ''} {c.received.date or ''} {c.received.number or ''}".rstrip() if c.received else ""
         original = c.stored_at or (f"{c.store_path} (in the file store)" if c.store_path else "no original kept")

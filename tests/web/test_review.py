@@ -228,3 +228,24 @@ def test_a_threshold_that_is_no_number_stops_the_server_in_one_line(
     assert run.output.strip().splitlines()[-1:] == ["gongwen: GONGWEN_REVIEW_THRESHOLD='eighty' is not a number from 0 to 1 (e.g. 0.8)"]
     assert "Traceback" not in run.output
 
+
+
+def test_gongwen_show_prints_the_correction_and_what_was_read(
+    client: TestClient, as_role: AsRole, web_archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.cli import app
+
+    token = as_role("clerk")
+    letter = doc_id(web_archive, OWN_10)
+    client.post(f"/review/{letter}/sender", data={"value": "更正後的公會", "csrf_token": token})
+    monkeypatch.setenv("GONGWEN_DATABASE_URL", str(web_archive.engine.url))
+    monkeypatch.setenv("GONGWEN_FILES_DIR", str(web_archive.files))
+    run = CliRunner().invoke(app, ["show", str(letter)])
+    assert run.exit_code == 0, run.output
+    lines = run.output.splitlines()
+    assert any(line.split() == ["sender", "更正後的公會"] for line in lines)
+    assert any(line.startswith("  corrected sender: '中華民國藥師公會全國聯合會' → '更正後的公會' by clerk") for line in lines)
+    assert not any(line.split()[:1] == ["boxes"] for line in lines)  # where fields were printed: JSON only
+    shown = json.loads(CliRunner().invoke(app, ["show", str(letter), "--json"]).output)
+    assert shown["sender"] == "更正後的公會" and shown["corrections"][0]["old"] == "中華民國藥師公會全國聯合會"
+    assert shown["boxes"]["sender"][0]["page"] == 1
