@@ -15,7 +15,7 @@ from pipeline.search import SearchFilters, search
 from pipeline.store import ingest_file
 from schemas.letter import FileResult
 
-Extract = Callable[[Path], FileResult]
+Extract = Callable[..., FileResult]
 
 
 @pytest.fixture
