@@ -23,7 +23,7 @@ TWINS = ROOT / "samples" / "di"
 SHARED_DI = ROOT.parent / "shared" / "letters" / "001_tainan.di"
 # what a DI file has no element for (docs/document-json.md#letters-from-di-files)
 NOT_CARRIED = {"pages", "file_code", "retention", "received", "meeting_time", "meeting_place", "chair",
-               "attendees", "observers", "confidence"}
+               "attendees", "observers", "confidence", "boxes"}  # boxes: a DI file has no pages
 
 
 @pytest.fixture
