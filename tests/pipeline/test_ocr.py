@@ -37,6 +37,7 @@ from pipeline.ocr.imageprep import (
     rotate,
     split_red,
 )
+from pipeline.ocrtext import clean_page
 from schemas.page import RawPage, Word
 
 A4_W, A4_H = 595.2756, 841.8898
@@ -61,7 +62,7 @@ def page_own02(samples_dir: Path) -> Image.Image:
 
 def _lines_of(words: list[Word], width: float, height: float) -> list[str]:
     raw = RawPage(1, width, height, words, "ocr:test")
-    return [line.text for line in build_page(raw).lines]
+    return [line.text for line in clean_page(build_page(raw)).lines]
 
 
 # ------------------------------------------------------------------ registry and conversion
@@ -224,7 +225,7 @@ def test_red_stamp_is_read_on_its_own_and_marked_red(samples_dir: Path) -> None:
     h_pt = crop.height * 72 / dpi
     result = ocr_image(crop, dpi=dpi, page_width_pt=crop.width * 72 / dpi, page_height_pt=h_pt, fix_orientation=False)
     raw = RawPage(1, result.width, result.height, result.words, "ocr:test")
-    lines = build_page(raw).lines
+    lines = clean_page(build_page(raw)).lines
     red = "".join(line.text for line in lines if line.is_red).replace(" ", "")
     black = "".join(line.text for line in lines if not line.is_red).replace(" ", "")
     assert "花蓮縣醫師公會" in red and "收文" in red
