@@ -48,8 +48,10 @@ def facets(session: Session, query: str, filters: SearchFilters | None = None, s
     if not terms and not filters.any():
         return Facets()
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql" and terms:
-        session.execute(text("SET LOCAL enable_seqscan = off"))  # as search does: the gram index, not a scan
+    if dialect == "postgresql":
+        # words: the gram index, not a scan, as search does; filters alone: a scan may be the plan, even in a
+        # transaction where search has turned it off
+        session.execute(text(f"SET LOCAL enable_seqscan = {'off' if terms else 'on'}"))
     narrow = _narrow(session, terms, filters, dialect)
     conditions = [_term_condition(n, t, dialect, probe=narrow) for n, t in enumerate(terms)]
     conditions += _filter_conditions(filters, dialect)
