@@ -29,14 +29,10 @@ def one_line_error(exc: Exception) -> tuple[str, int] | None:
 
     The single place where exceptions become messages: commands raise, this speaks.
     """
-    if isinstance(exc, CommandError):
+    if isinstance(exc, CommandError):  # refusals, usage errors, archive errors (pipeline.db.ArchiveError)
         return f"{exc} ({exc.note})" if exc.note else str(exc), exc.exit_code
     from sqlalchemy.exc import DBAPIError
 
-    from pipeline.db import ArchiveError
-
-    if isinstance(exc, ArchiveError):
-        return str(exc), exc.exit_code
     if isinstance(exc, DBAPIError):
         orig = str(exc.orig or exc).strip().splitlines()
         return f"the archive database failed: {orig[0] if orig else type(exc).__name__} (--debug for details)", 1

@@ -41,6 +41,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from pipeline.errors import CommandError
+
 DEFAULT_DATABASE_URL = "sqlite:///data/gongwen.sqlite"
 DEFAULT_FILES_DIR = "data/files"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -50,7 +52,7 @@ _PG_WRITE_LOCK = 0x6F6E6777656E  # "gongwen"
 _PG_MIGRATE_LOCK = 0x6F6E6777656E + 1
 
 
-class ArchiveError(Exception):
+class ArchiveError(CommandError):
     """A problem with the archive that the user can fix: its message is one line saying what to do."""
 
     exit_code = 1
