@@ -215,15 +215,15 @@ def _term_condition(n: int, term: Term, dialect: str, probe: bool = False, exact
     two); with `probe`, the document's own text row with LIKE (an FTS5 look-up per document
     reads the token's whole list again and costs far more). PostgreSQL: the gram index, exact
     up to three characters; a longer form by its trigrams, checked in the text only when
-    `exact` (see `_exact_hits`); a probe reads the text (exact, and cheaper than unpacking the
-    document's token arrays).
+    `exact` or `probe` (see `_exact_hits`). A PostgreSQL probe is the index's set too: the
+    planner reads it once and hashes it, where a LIKE per document read thousands of texts.
     """
     parts: list[ColumnElement[bool]] = []
-    if dialect == "postgresql" and not probe:
+    if dialect == "postgresql":
         for k, f in enumerate(term.forms):
             if not _pg_tokens(f):
                 parts.append(_text_like(_like_any_column(_like(f))))
-            elif exact and not _pg_exact(f):
+            elif (exact or probe) and not _pg_exact(f):
                 parts.append(and_(_pg_grams(f, f"g_{n}_{k}"), _text_like(_like_any_column(_like(f)))))
             else:
                 parts.append(_pg_grams(f, f"g_{n}_{k}"))
@@ -535,7 +535,10 @@ def rank(
     # the word conditions probed document by document, for a walk, for the small ranks and
     # when the filters keep few documents
     probing = [_term_condition(n, t, dialect, probe=True) for n, t in enumerate(terms)]
-    matching = probing if narrow else [_term_condition(n, t, dialect) for n, t in enumerate(terms)]
+    # PostgreSQL: when the count was checked in the text (few candidates), the words' sets are too, so
+    # every document ranked holds the words themselves (else hits are checked after, `_exact_hits`)
+    checked = exact and not narrow and dialect == "postgresql" and _pg_chained(terms)
+    matching = probing if narrow else [_term_condition(n, t, dialect, exact=checked) for n, t in enumerate(terms)]
     walk: tuple[ColumnElement[bool], list[tuple[int, ColumnElement[bool]]]] | None = None
     if total >= DENSE and not narrow:
         size = session.scalar(select(func.max(DocumentRow.id))) or 0
@@ -660,7 +663,8 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, l
         # topped up from further down (rare)
         if len(kept) >= limit or len(ranked) < want:
             break
-        want += limit - len(kept)
+        # doubled at least: where a long form's pieces are common (digits), most candidates may fail the check
+        want = max(want + limit - len(kept), 2 * want if chained else 0)
     best = kept[:limit]
     total -= _repeated_versions(session, terms, filters, dialect)
     scores = dict(best)
