@@ -79,8 +79,9 @@ def read_pages(path: Path, ocr: OcrOptions | None = DEFAULT_OCR) -> list[RawPage
 def start_reading(path: Path, ocr: OcrOptions | None = DEFAULT_OCR, *, batch: bool = False) -> Reading:
     """Read and judge each page; `read_pages`, returning once the pages to OCR are sent to the pool.
 
-    The pool is started by the first page that needs OCR when more pages or files follow
-    (`batch`; else at the next page), so that its workers load their models while this process reads on.
+    The pool is started by the first page that needs OCR when more pages or files follow (`batch`, or
+    a page after it), so that its workers load their models while this process reads on; a one-page
+    scan is read in this process, with no pool to start.
     """
     pages: list[RawPage] = []
     to_ocr: list[tuple[int, float, float]] = []
@@ -92,7 +93,7 @@ def start_reading(path: Path, ocr: OcrOptions | None = DEFAULT_OCR, *, batch: bo
         verdict = assess("".join(w.text for w in raw.words), raw.image_cover)
         if not verdict.use_text:
             if ocr is not None and not to_ocr:
-                if batch:
+                if batch or raw.number < raw.file_pages:
                     start_pool(ocr)
                 else:
                     start_at_next_page = True

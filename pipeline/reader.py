@@ -184,7 +184,7 @@ def read_text_layers(path: Path) -> Iterator[RawPage]:
                 rules = _vertical_rules(page) if words else []
                 width, height = float(page.width), float(page.height)
                 page.close()
-                yield RawPage(i + 1, width, height, words, source, rules, image_cover=cover)
+                yield RawPage(i + 1, width, height, words, source, rules, image_cover=cover, file_pages=len(pdf.pages))
     except InputError:
         raise
     except Exception as exc:  # pdfminer raises many unrelated types on damaged files

@@ -73,3 +73,4 @@ class RawPage:
     rules: list[tuple[float, float, float]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what OCR did: rotation, deskew, red ink
     image_cover: float = 0.0  # the largest image's share of the page (near 1: a scan), for the judge
+    file_pages: int = 0  # how many pages the file has (0: not known), so OCR can start before the last is read
