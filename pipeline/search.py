@@ -539,13 +539,6 @@ def rank(
     # every document ranked holds the words themselves (else hits are checked after, `_exact_hits`)
     checked = exact and not narrow and dialect == "postgresql" and _pg_chained(terms)
     matching = probing if narrow else [_term_condition(n, t, dialect, exact=checked) for n, t in enumerate(terms)]
-    # a body's letters name it among their parties: its word is found in that short column first, and
-    # the whole text is read only for the letters whose parties do not print it (PostgreSQL evaluated
-    # the long form's check over a ministry's 9,000 letters: 690 ms)
-    by_sender = [
-        or_(_in_column(n, t, "parties", dialect, probe=True), probing[n]) if t.names else probing[n]
-        for n, t in enumerate(terms)
-    ]
     walk: tuple[ColumnElement[bool], list[tuple[int, ColumnElement[bool]]]] | None = None
     if total >= DENSE and not narrow:
         size = session.scalar(select(func.max(DocumentRow.id))) or 0
@@ -576,7 +569,7 @@ def rank(
             tier = DocumentRow.id.in_(list(session.scalars(select(DocumentRow.id).where(tier))))
         # a small rank (a 字號's letter, a body's letters) drives, each probed for the words; a subject
         # or parties rank holds every word already (reading the words' sets as well costs, and adds nothing)
-        words = by_sender if score == _SENDER_WEIGHT else probing if score > _SENDER_WEIGHT else matching if score == 0 else []
+        words = probing if score >= _SENDER_WEIGHT else matching if score == 0 else []
         found += [(i, score) for i in _newest(session, [tier, *words, *filtering, *taken], need, dialect)]
     return found, total, exact
 
