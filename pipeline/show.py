@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.corrections import Correction, apply, history, latest
@@ -131,14 +131,18 @@ def letter_root(session: Session, doc_id: int) -> int | None:
 def versions(session: Session, doc_id: int) -> list[Version]:
     """Every version of the letter `doc_id` is a version of, oldest first, the preferred one marked."""
     root = letter_root(session, doc_id)
-    if root is None:
-        return []
+    return [] if root is None else _versions(session, root)
+
+
+def _versions(session: Session, root: int) -> list[Version]:
     rows = session.execute(
         select(DocumentRow.id, DocumentRow.issue_date, StoredFile.text_source)
         .join(StoredFile, StoredFile.id == DocumentRow.file_id)
         .where(or_(DocumentRow.id == root, DocumentRow.version_of == root))
         .order_by(DocumentRow.id)
     ).all()
+    if not rows:
+        return []
     out = [
         Version(i, day.isoformat() if day else None, source, bool(source) and "ocr" not in (source or ""))
         for i, day, source in rows
@@ -174,6 +178,35 @@ def load_document(session: Session, doc_id: int, corrected: bool = True) -> Docu
     row = session.get(DocumentRow, doc_id)
     if row is None:
         return None
+    first = session.execute(
+        select(ReceivedStamp.id, ReceivedStamp.org, ReceivedStamp.date, ReceivedStamp.number)
+        .select_from(Appearance)
+        .outerjoin(ReceivedStamp, and_(ReceivedStamp.appearance_id == Appearance.id, ReceivedStamp.document_id == doc_id))
+        .where(Appearance.document_id == doc_id)
+        .order_by(Appearance.id)
+        .limit(1)
+    ).first()
+    received = _received(first.org, first.date, first.number) if first is not None and first.id is not None else None
+    fixes = latest(session, [doc_id]).get(doc_id) if corrected else None
+    return _document(session, row, received, _citations(session, doc_id), fixes)
+
+
+def _received(org: str | None, date: datetime.date | None, number: str | None) -> Received:
+    return Received(org=org, date=date.isoformat() if date else None, number=number)
+
+
+def _citations(session: Session, doc_id: int) -> list[tuple[str, int | None]]:
+    """(字號 as printed, the cited document's id when it is in the archive) of what `doc_id` cites, in order."""
+    rows = session.execute(
+        select(Citation.doc_number, Citation.cited_id).where(Citation.document_id == doc_id).order_by(Citation.position)
+    )
+    return [(number, cited) for number, cited in rows]
+
+
+def _document(session: Session, row: DocumentRow, received: Received | None, cites: list[tuple[str, int | None]],
+              fixes: dict[str, Any] | None) -> Document:
+    """`row` with its child rows (items, parties, dates, confidence, boxes) as a `Document`, `fixes` applied."""
+    doc_id = row.id
     items = list(
         session.scalars(select(ItemRow).where(ItemRow.document_id == doc_id).order_by(ItemRow.section, ItemRow.seq))
     )
@@ -196,19 +229,7 @@ def load_document(session: Session, doc_id: int, corrected: bool = True) -> Docu
         "fax": row.contact_fax,
         "email": row.contact_email,
     }
-    stamp = session.scalars(
-        select(ReceivedStamp)
-        .join(Appearance, Appearance.id == ReceivedStamp.appearance_id)
-        .where(ReceivedStamp.document_id == doc_id)
-        .order_by(Appearance.id)
-        .limit(1)
-    ).first()
-    first_copy = session.scalars(select(Appearance.id).where(Appearance.document_id == doc_id).order_by(Appearance.id)).first()
-    received = None
-    if stamp is not None and stamp.appearance_id == first_copy:
-        received = Received(org=stamp.org, date=stamp.date.isoformat() if stamp.date else None, number=stamp.number)
     dates = session.scalars(select(DateRow).where(DateRow.document_id == doc_id).order_by(DateRow.position))
-    citations = session.scalars(select(Citation).where(Citation.document_id == doc_id).order_by(Citation.position))
     confidence = session.execute(select(FieldConfidence.field, FieldConfidence.value).where(FieldConfidence.document_id == doc_id))
     boxes: dict[str, list[FieldBox]] = {}
     for box in session.scalars(
@@ -251,14 +272,14 @@ def load_document(session: Session, doc_id: int, corrected: bool = True) -> Docu
         distribution=names("distribution"),
         text=trees["text"][0].text if trees.get("text") else None,
         received=received,
-        references=[c.doc_number for c in citations],
+        references=[number for number, _ in cites],
         dates=[DateMention(text=d.text, date=d.date.isoformat()) for d in dates],
         deadline=row.deadline.isoformat() if row.deadline else None,
         confidence={name: value for name, value in confidence},
         boxes=boxes or None,
     )
-    if corrected and (found := latest(session, [doc_id]).get(doc_id)):
-        apply(doc, found)
+    if fixes:
+        apply(doc, fixes)
     return doc
 
 
@@ -303,36 +324,22 @@ def thread_ids(session: Session, doc_id: int, limit: int = THREAD_LIMIT) -> set[
 def show(session: Session, doc_id: int, files_root: Path | None = None) -> DocumentView | None:
     """A document with its copies, what it cites, who cites it, its whole thread and its versions.
 
-    `files_root`: the file store, to give each copy's original as an absolute path.
+    `files_root`: the file store, to give each copy's original as an absolute path. A dozen
+    queries, each of one table or a join, whatever the document holds.
     """
-    document = load_document(session, doc_id)
-    if document is None:
+    row = session.get(DocumentRow, doc_id)
+    if row is None:
         return None
-    view = DocumentView(doc_id, document, corrections=history(session, doc_id))
-    all_versions = versions(session, doc_id)
+    letter = row.version_of if row.version_of is not None else row.id  # what citations of the letter point at
+    corrections = history(session, doc_id)
+    copies = _copies(session, doc_id, files_root)
+    cites = _citations(session, doc_id)
+    fixes = {c.field: c.new for c in corrections}  # oldest first: the latest value of each field stays
+    document = _document(session, row, copies[0].received if copies else None, cites, fixes)
+    view = DocumentView(doc_id, document, copies=copies, corrections=corrections)
+    all_versions = _versions(session, letter)
     if len(all_versions) > 1:
         view.versions = all_versions
-    letter = letter_root(session, doc_id) or doc_id  # what citations of the letter point at
-    copies = session.execute(
-        select(Appearance, StoredFile).join(StoredFile, StoredFile.id == Appearance.file_id)
-        .where(Appearance.document_id == doc_id).order_by(Appearance.id)
-    )
-    stamps = {
-        s.appearance_id: s for s in session.scalars(select(ReceivedStamp).where(ReceivedStamp.document_id == doc_id))
-    }
-    for appearance, stored in copies:
-        stamp = stamps.get(appearance.id)
-        view.copies.append(
-            Copy(
-                stored.id, stored.sha256, stored.path, stored.store_path, [appearance.page_first, appearance.page_last],
-                Received(org=stamp.org, date=stamp.date.isoformat() if stamp.date else None, number=stamp.number)
-                if stamp else None,
-                str((files_root / stored.store_path).absolute()) if files_root and stored.store_path else None,
-            )
-        )
-    cites = list(session.execute(
-        select(Citation.doc_number, Citation.cited_id).where(Citation.document_id == doc_id).order_by(Citation.position)
-    ))
     citing = list(session.scalars(
         select(Citation.document_id).where(Citation.cited_id == letter).distinct()
     ))
@@ -342,6 +349,25 @@ def show(session: Session, doc_id: int, files_root: Path | None = None) -> Docum
     view.cited_by = sorted((links[i] for i in citing if i in links), key=_chronological)
     view.thread = sorted((links[i] for i in members if i in links), key=_chronological)
     return view
+
+
+def _copies(session: Session, doc_id: int, files_root: Path | None) -> list[Copy]:
+    """The files the document arrived in, first arrival first, each with its receipt stamp (one query)."""
+    rows = session.execute(
+        select(Appearance, StoredFile, ReceivedStamp)
+        .join(StoredFile, StoredFile.id == Appearance.file_id)
+        .outerjoin(ReceivedStamp, and_(ReceivedStamp.appearance_id == Appearance.id, ReceivedStamp.document_id == doc_id))
+        .where(Appearance.document_id == doc_id)
+        .order_by(Appearance.id)
+    )
+    return [
+        Copy(
+            stored.id, stored.sha256, stored.path, stored.store_path, [appearance.page_first, appearance.page_last],
+            _received(stamp.org, stamp.date, stamp.number) if stamp else None,
+            str((files_root / stored.store_path).absolute()) if files_root and stored.store_path else None,
+        )
+        for appearance, stored, stamp in rows
+    ]
 
 
 def _chronological(link: Link) -> tuple[str, int]:

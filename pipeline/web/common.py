@@ -37,7 +37,7 @@ from pipeline.routing.queue import (
 from pipeline.search import Hit, search
 from pipeline.search_input import FieldNames, FilterError, search_filters
 from pipeline.show import MAX_ID, DocumentView, find_documents, show
-from schemas.orm import AssociationRow
+from schemas.orm import Appearance, AssociationRow, StoredFile
 from schemas.routing import Decision, RoutingConfig
 
 if TYPE_CHECKING:
@@ -180,16 +180,24 @@ def original_pdf(archive: Archive, doc_id: int, file_id: int) -> tuple[Path, str
     never from the request, and is checked to stay under the store.
     """
     with archive.session() as session:
-        view = show(session, doc_id, None)
-    copy = next((c for c in view.copies if c.file_id == file_id), None) if view else None
-    if copy is None or not copy.store_path:
+        row = session.execute(
+            select(StoredFile.path, StoredFile.sha256, StoredFile.store_path)
+            .join(Appearance, Appearance.file_id == StoredFile.id)
+            .where(Appearance.document_id == doc_id, StoredFile.id == file_id)
+            .limit(1)
+        ).first()
+    return kept_original(archive, row.path, row.sha256, row.store_path) if row is not None else None
+
+
+def kept_original(archive: Archive, path: str, sha256: str, store_path: str | None) -> tuple[Path, str] | None:
+    """(where a stored file's original is kept, the name it had) when it is kept inside the file store."""
+    if not store_path:
         return None
     root = archive.files.resolve()
-    path = (root / copy.store_path).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    kept = (root / store_path).resolve()
+    if not kept.is_relative_to(root) or not kept.is_file():
         return None
-    name = Path(copy.path.replace("\\", "/")).name or f"{copy.sha256}.pdf"
-    return path, name
+    return kept, Path(path.replace("\\", "/")).name or f"{sha256}.pdf"
 
 
 def queue_form(

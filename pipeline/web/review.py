@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from pipeline.corrections import (
     REVIEW_LIMIT,
@@ -24,9 +24,9 @@ from pipeline.corrections import (
 )
 from pipeline.db import Archive
 from pipeline.errors import CommandError
-from pipeline.web.common import original_pdf
+from pipeline.web.common import kept_original
 from schemas.letter import Document
-from schemas.orm import DocumentRow
+from schemas.orm import Appearance, DocumentRow, StoredFile
 
 MAX_PAGE_IMAGES = 10  # pages of one document shown as images (a 60-page attachment is downloaded, not drawn)
 
@@ -72,14 +72,19 @@ class PageImage:
 
 
 def _source(archive: Archive, doc_id: int) -> tuple[Path, int, int] | None:
-    """The kept PDF the document was first read from, and the pages of it to show."""
+    """The kept PDF the document was first read from, and the pages of it to show (one query)."""
     with archive.session() as session:
         row = session.execute(
-            select(DocumentRow.file_id, DocumentRow.page_first, DocumentRow.page_last).where(DocumentRow.id == doc_id)
+            select(DocumentRow.page_first, DocumentRow.page_last, StoredFile.path, StoredFile.sha256,
+                   StoredFile.store_path)
+            .join(StoredFile, StoredFile.id == DocumentRow.file_id)
+            .join(Appearance, and_(Appearance.file_id == StoredFile.id, Appearance.document_id == DocumentRow.id))
+            .where(DocumentRow.id == doc_id)
+            .limit(1)
         ).first()
     if row is None or row.page_first < 1:
         return None
-    found = original_pdf(archive, doc_id, row.file_id)
+    found = kept_original(archive, row.path, row.sha256, row.store_path)
     if found is None or found[0].suffix.lower() != ".pdf":
         return None
     last = min(row.page_last, row.page_first + MAX_PAGE_IMAGES - 1)
