@@ -28,11 +28,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import CommandError
-from schemas.letter import Contact, Document, FieldBox
 from schemas.orm import Appearance, FieldConfidence, FieldCorrection, StoredFile
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # search hits get corrections without loading the pydantic models
     from pipeline.db import Archive
+    from schemas.letter import Document, FieldBox
 
 REVIEW_THRESHOLD = 0.8  # fields less sure than this are listed for review (GONGWEN_REVIEW_THRESHOLD)
 REVIEW_LIMIT = 200  # fields on one review page
@@ -114,6 +114,8 @@ def parse_value(name: str, text: str) -> str | list[str] | None:
 def set_value(doc: Document, name: str, value: Any) -> None:
     head, _, part = name.partition(".")
     if part:
+        from schemas.letter import Contact
+
         contact = doc.contact or Contact()
         setattr(contact, part, value)
         doc.contact = contact if any(v is not None for v in contact.model_dump().values()) else None

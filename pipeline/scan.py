@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import atexit
 import logging
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -216,6 +215,9 @@ def _make_pool(workers: int, engine: str | None) -> Executor:
         # task runners) must spawn, or a child may inherit a lock held by a thread it does not have
         method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
         # Another engine asked for later loads lazily in each worker, once (get_engine caches it).
+        import multiprocessing  # here: `gongwen` imports this module for OcrOptions, every command
+        from concurrent.futures import ProcessPoolExecutor
+
         _POOL = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context(method),

@@ -110,10 +110,12 @@ def archive_url(tmp_path_factory: pytest.TempPathFactory, samples_dir: Path) -> 
     return url
 
 
-@pytest.mark.parametrize(("args", "expected"), [(["search", "醫策會"], "results"), (["show", "1"], "#1 letter"),
-                                                (["queue", "list"], "0 tasks")])
+# search lists hits without the document models (pydantic builds them on import); show needs them
+@pytest.mark.parametrize(("args", "expected", "models"), [(["search", "醫策會"], "results", False),
+                                                          (["show", "1"], "#1 letter", True),
+                                                          (["queue", "list"], "0 tasks", True)])
 def test_archive_commands_load_no_extractor_reader_flow_or_ocr(
-    tmp_path: Path, archive_url: str, args: list[str], expected: str
+    tmp_path: Path, archive_url: str, args: list[str], expected: str, models: bool
 ) -> None:
     run, modules = _imported(tmp_path, *args, env={"GONGWEN_DATABASE_URL": archive_url,
                                                    "GONGWEN_FILES_DIR": str(tmp_path / "files")})
@@ -121,6 +123,8 @@ def test_archive_commands_load_no_extractor_reader_flow_or_ocr(
     assert expected in run.stdout
     assert _tops(modules) & ({"spacy", "alembic"} | READERS | FLOWS | OCR_STACK) == set()  # alembic: migrates only
     assert _within(modules, "pipeline.extract", "pipeline.flows", "extractors.letter") == []
+    assert _within(modules, "multiprocessing", "concurrent.futures.process") == []  # the OCR pool's
+    assert models or "schemas.letter" not in modules
 
 
 def test_the_head_revision_read_from_the_migration_files_is_alembics() -> None:
