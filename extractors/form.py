@@ -7,7 +7,6 @@ cell of its own with the value in the next cell to its right rather than after a
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 
 from extractors import glossary as g
 from extractors.dates import find_dates, to_iso
@@ -108,20 +107,7 @@ def split_merged_cells(lines: list[Line]) -> list[Line]:
     """
     out: list[Line] = []
     for line in lines:
-        cuts = [m.start() for m in _CELL_LABELS.finditer(line.text) if m.start() > 0]
-        if not cuts:
-            out.append(line)
-            continue
-        bounds = [0, *cuts, len(line.text)]
-        width = line.x1 - line.x0
-        for a, b in pairwise(bounds):
-            piece = line.text[a:b].strip()
-            if not piece:
-                continue
-            x0 = line.x0 + width * a / max(len(line.text), 1)
-            x1 = line.x0 + width * b / max(len(line.text), 1)
-            out.append(Line(words=line.words, text=piece, x0=x0, x1=x1, top=line.top, bottom=line.bottom,
-                            size=line.size, colour=line.colour, page=line.page, confidence=line.confidence))
+        out.extend(line.cut([m.start() for m in _CELL_LABELS.finditer(line.text) if m.start() > 0]))
     return out
 
 

@@ -222,20 +222,11 @@ def rejoin_split_pieces(lines: list[Line]) -> list[Line]:
 
 
 def split_run_in_blocks(lines: list[Line]) -> list[Line]:
-    """One line per labelled block: a 說明 or a numbered 主旨 run into the sentence before it starts a line."""
+    """One line per labelled block: a 說明 or a numbered 主旨 run into the sentence before it starts a line;
+    each piece keeps the line's indent."""
     out: list[Line] = []
     for line in lines:
-        cuts = [m.start() for m in _RUN_IN_BLOCK.finditer(line.text) if m.start() > 0]
-        if not cuts:
-            out.append(line)
-            continue
-        for start, end in zip([0, *cuts], [*cuts, len(line.text)], strict=True):
-            piece = line.text[start:end].strip()
-            if piece:
-                out.append(
-                    Line(words=line.words, text=piece, x0=line.x0, x1=line.x1, top=line.top, bottom=line.bottom,
-                         size=line.size, colour=line.colour, page=line.page, confidence=line.confidence)
-                )
+        out.extend(line.cut([m.start() for m in _RUN_IN_BLOCK.finditer(line.text) if m.start() > 0], placed=False))
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from extractors.dates import find_dates, to_iso
 from extractors.doc_numbers import find_doc_numbers
@@ -194,10 +194,7 @@ def _strip_mark_tokens(line: Line) -> Line:
     if not _MARK_TOKENS.search(line.text) or is_margin_mark(line):
         return line
     text = re.sub(r"\s{2,}", " ", _MARK_TOKENS.sub("", line.text)).strip()
-    return Line(
-        words=line.words, text=text, x0=line.x0, x1=line.x1, top=line.top, bottom=line.bottom,
-        size=line.size, colour=line.colour, page=line.page, confidence=line.confidence,
-    )
+    return replace(line, text=text)
 
 
 def _split_stamp_tail(line: Line) -> list[Line]:
@@ -208,13 +205,7 @@ def _split_stamp_tail(line: Line) -> list[Line]:
     # only a stamp glued to a sentence: a stamp line of its own (`醫事管理科 收文:…`) stays whole
     if m is None or line.is_red or m.start() < 4 or not re.search(r"[。：；，]\s*$", line.text[: m.start()]):
         return [line]
-    share = m.start() / max(len(line.text), 1)
-    cut_x = line.x0 + (line.x1 - line.x0) * share
-    head = Line(words=line.words, text=line.text[: m.start()].rstrip(), x0=line.x0, x1=cut_x, top=line.top,
-                bottom=line.bottom, size=line.size, colour=line.colour, page=line.page, confidence=line.confidence)
-    tail = Line(words=line.words, text=m.group(0).strip(), x0=cut_x, x1=line.x1, top=line.top,
-                bottom=line.bottom, size=line.size, colour=line.colour, page=line.page, confidence=line.confidence)
-    return [head, tail]
+    return line.cut([m.start()])
 
 
 def _label_piece(line: Line, nxt: Line | None) -> bool:

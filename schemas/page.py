@@ -7,7 +7,8 @@ and these objects are built on the hot path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 # An RGB fill colour in 0..1, or None when the reader does not know it.
 Colour = tuple[float, float, float] | None
@@ -48,6 +49,26 @@ class Line:
         """Receipt stamps are red: a colour mostly red with little green and blue."""
         c = self.colour
         return c is not None and c[0] > 0.5 and c[1] < 0.45 and c[2] < 0.45
+
+    def cut(self, at: list[int], *, placed: bool = True) -> list[Line]:
+        """The line cut before each character offset in `at`, pieces stripped, empty ones dropped.
+
+        `placed`: each piece's x span is estimated from its share of the characters (a line
+        of two things read as one); otherwise every piece keeps the line's span and indent.
+        """
+        if not at:
+            return [self]
+        n = len(self.text)
+
+        def x(k: int) -> float:  # where character k starts, by its share of the line
+            return self.x1 if k == n else self.x0 + (self.x1 - self.x0) * k / n
+
+        pieces: list[Line] = []
+        for a, b in pairwise([0, *at, n]):
+            text = self.text[a:b].strip()
+            if text:
+                pieces.append(replace(self, text=text, x0=x(a), x1=x(b)) if placed else replace(self, text=text))
+        return pieces
 
 
 @dataclass(slots=True)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from extractors.form import split_merged_cells
+from extractors.letter import split_run_in_blocks
 from extractors.noise import read_receipt, split_noise
 from pipeline.extract import extract_file
 from samples.generator import render_source
@@ -76,6 +78,16 @@ def test_stamp_read_onto_the_end_of_a_line_is_cut_off() -> None:
     assert received is not None and (received.org, received.date, received.number) == (
         "臺北市政府衛生局", "2024-10-04", "第1130702號"
     )
+
+
+def test_two_header_cells_read_as_one_line_are_cut_where_the_label_starts() -> None:
+    """A form's cells are placed by their share of the line; a letter's run-in 說明 keeps the line's indent."""
+    cells = split_merged_cells([_line("每月終了後10日內編 編製機關：衛生局", 100, 50, 10.0)])
+    assert [(ln.text, ln.x0, ln.x1) for ln in cells] == [("每月終了後10日內編", 100, 200), ("編製機關：衛生局", 210, 290)]
+    blocks = split_run_in_blocks([_line("主旨：請查照。說明：依據來函辦理。", 90, 50)])
+    assert [(ln.text, ln.x0) for ln in blocks] == [("主旨：請查照。", 90), ("說明：依據來函辦理。", 90)]
+    whole = _line("主旨：請查照。", 90, 50)
+    assert split_run_in_blocks([whole])[0] is whole
 
 
 def test_short_body_lines_beside_a_stamp_stay_text() -> None:
