@@ -35,6 +35,13 @@ AssociationsOption = Annotated[
 ]
 AsOption = Annotated[str | None, typer.Option("--as", help="who is acting (default $GONGWEN_USER, else the login name)")]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
+TaskArgument = Annotated[str, typer.Argument(help="task id")]
+NoteOption = Annotated[str | None, typer.Option("--note", help="why (kept in the task's history)")]
+DoneNoteOption = Annotated[
+    str | None, typer.Option("--note", help="what was done (e.g. the 字號 of the forwarding letter)")
+]
+ReasonOption = Annotated[str, typer.Option("--reason", help="why this association should not get the letter")]
+ClerkOption = Annotated[str, typer.Option("--to", help="the clerk who takes the task")]
 
 
 def _print_json(payload: Any) -> None:
@@ -218,7 +225,7 @@ def register(app: typer.Typer) -> None:
         _print_task(archive, task_id, as_json)
 
     @queue_app.command("show")
-    def show_cmd(task: Annotated[str, typer.Argument(help="task id")], as_json: JsonOption = False) -> None:
+    def show_cmd(task: TaskArgument, as_json: JsonOption = False) -> None:
         """One task as it stands: its history, and the draft that covers it (gongwen draft)."""
         from pipeline.db import open_archive
         from pipeline.routing.queue import QueueError, get_task
@@ -231,35 +238,21 @@ def register(app: typer.Typer) -> None:
         _print_task(archive, task_id, as_json)
 
     @queue_app.command("claim")
-    def claim_cmd(
-        task: Annotated[str, typer.Argument(help="task id")],
-        as_: AsOption = None,
-        as_json: JsonOption = False,
-    ) -> None:
+    def claim_cmd(task: TaskArgument, as_: AsOption = None, as_json: JsonOption = False) -> None:
         """Take a pending task; fails (exit 1) when someone else holds it, and says who."""
         from pipeline.routing.queue import actor_name, claim
 
         _act(task, as_json, lambda archive, i: claim(archive, i, actor_name(as_)))
 
     @queue_app.command("done")
-    def done_cmd(
-        task: Annotated[str, typer.Argument(help="task id")],
-        note: Annotated[str | None, typer.Option("--note", help="what was done (e.g. the 字號 of the forwarding letter)")] = None,
-        as_: AsOption = None,
-        as_json: JsonOption = False,
-    ) -> None:
+    def done_cmd(task: TaskArgument, note: DoneNoteOption = None, as_: AsOption = None, as_json: JsonOption = False) -> None:
         """Mark a task done (the letter has been forwarded)."""
         from pipeline.routing.queue import actor_name, done
 
         _act(task, as_json, lambda archive, i: done(archive, i, actor_name(as_), note))
 
     @queue_app.command("reject")
-    def reject_cmd(
-        task: Annotated[str, typer.Argument(help="task id")],
-        reason: Annotated[str, typer.Option("--reason", help="why this association should not get the letter")],
-        as_: AsOption = None,
-        as_json: JsonOption = False,
-    ) -> None:
+    def reject_cmd(task: TaskArgument, reason: ReasonOption, as_: AsOption = None, as_json: JsonOption = False) -> None:
         """Reject a task (it is kept, with the reason, in the audit log)."""
         from pipeline.routing.queue import actor_name, reject
 
@@ -267,11 +260,7 @@ def register(app: typer.Typer) -> None:
 
     @queue_app.command("reassign")
     def reassign_cmd(
-        task: Annotated[str, typer.Argument(help="task id")],
-        to: Annotated[str, typer.Option("--to", help="the clerk who takes the task")],
-        note: Annotated[str | None, typer.Option("--note")] = None,
-        as_: AsOption = None,
-        as_json: JsonOption = False,
+        task: TaskArgument, to: ClerkOption, note: NoteOption = None, as_: AsOption = None, as_json: JsonOption = False
     ) -> None:
         """Give a task to another clerk."""
         from pipeline.routing.queue import actor_name, reassign
@@ -282,7 +271,7 @@ def register(app: typer.Typer) -> None:
     def add_cmd(
         document: Annotated[str, typer.Argument(help="document id (gongwen queue list --status triage shows them)")],
         association: Annotated[str, typer.Argument(help="association id from the registry")],
-        note: Annotated[str | None, typer.Option("--note", help="why (kept in the task's history)")] = None,
+        note: NoteOption = None,
         as_: AsOption = None,
         as_json: JsonOption = False,
     ) -> None:
