@@ -53,3 +53,16 @@ def test_nothing_to_count_without_a_query_or_filter(filled: Archive) -> None:
     with filled.session() as s:
         empty = facets(s, "", SearchFilters())
     assert empty.senders == [] and empty.months == []
+
+
+def test_more_matches_than_the_limit_are_counted_over_the_newest(filled: Archive) -> None:
+    with filled.session() as s:
+        every = search(s, "", SearchFilters(kind="letter"), 1000)
+        whole = facets(s, "", SearchFilters(kind="letter"))
+        bounded = facets(s, "", SearchFilters(kind="letter"), limit=2)
+    assert whole.newest is None and every.total > 2
+    assert bounded.newest == 2
+    dated = sorted(((h.issue_date, h.id) for h in every.hits if h.issue_date), reverse=True)[:2]
+    assert sum(n for _, n in bounded.months) == 2
+    assert bounded.months == sorted(Counter(day[:7] for day, _ in dated).items(), reverse=True)
+    assert sum(n for _, n in bounded.senders) <= 2 < sum(n for _, n in whole.senders)

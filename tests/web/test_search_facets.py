@@ -7,6 +7,7 @@ from collections.abc import Callable
 from html import unescape
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 from fastapi.testclient import TestClient
 
 from pipeline.db import Archive
@@ -48,3 +49,16 @@ def test_the_api_returns_the_counts(client: TestClient, as_role: AsRole, web_arc
     assert body["facets"] == expected.to_json()
     assert sum(m["count"] for m in body["facets"]["months"]) <= body["total"]
     assert len(body["results"]) == 5  # the counts are of every match, not of the page
+
+
+def test_the_page_says_when_the_counts_cover_only_the_newest_matches(
+    client: TestClient, as_role: AsRole, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_role("analyst")
+    assert "筆的統計" not in client.get("/search", params={"kind": "letter"}).text
+    monkeypatch.setattr("pipeline.facets.LIMIT", 3)
+    page = client.get("/search", params={"kind": "letter"})
+    assert "最新 3 筆的統計" in page.text
+    assert sum(n for _, n in _counts(page.text, "發文月份")) == 3
+    body = client.get("/api/search", params={"kind": "letter"}).json()
+    assert body["facets"]["newest"] == 3 and body["total"] > 3
