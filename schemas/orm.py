@@ -29,7 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from schemas.statuses import USER_ROLES as USER_ROLES
 
@@ -220,28 +220,32 @@ class Party(Base):
     organisation: Mapped[Organisation | None] = relationship()
 
 
-class DateRow(Base):
-    """A date printed in a document and its calendar value."""
-
-    __tablename__ = "dates"
-    __table_args__ = (Index("ix_dates_document_id_position", "document_id", "position"),)
+class _InDocumentOrder:
+    """Rows of what a document mentions, in the order it does (dates, cited 字號): read back by document, position."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
     position: Mapped[int] = mapped_column(Integer)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index]:
+        return (Index(f"ix_{cls.__tablename__}_document_id_position", "document_id", "position"),)  # type: ignore[attr-defined]
+
+
+class DateRow(_InDocumentOrder, Base):
+    """A date printed in a document and its calendar value."""
+
+    __tablename__ = "dates"
+
     text: Mapped[str] = mapped_column(Text)
     date: Mapped[datetime.date] = mapped_column(Date, index=True)
 
 
-class Citation(Base):
+class Citation(_InDocumentOrder, Base):
     """A 字號 a document cites; `cited_id` is set once a document with that number is stored."""
 
     __tablename__ = "citations"
-    __table_args__ = (Index("ix_citations_document_id_position", "document_id", "position"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
-    position: Mapped[int] = mapped_column(Integer)
     doc_number: Mapped[str] = mapped_column(String(200))  # as the extractor gives it
     doc_number_key: Mapped[str] = mapped_column(String(200), index=True)
     cited_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
