@@ -44,8 +44,15 @@ from typing import Any
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # the embedded server starts in a subprocess; on a loaded machine it needs more than Prefect's 20 s
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# the embedded server records each task run's state changes (3 events a task) one event a transaction by
+# default: ~30 ms of its CPU per task, competing with the pipeline for the cores (bench/flow.py). In
+# batches (up to 500 events, or every 5 s, and at its shutdown) the same records cost it ~10 ms a task.
+# Read by the server subprocess when it starts (a Prefect server of one's own keeps its own settings).
+os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "500")
+os.environ.setdefault("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE", "500")
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -146,8 +153,13 @@ def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-@task(name="ingest-file", retries=len(RETRY_DELAYS), retry_delay_seconds=RETRY_DELAYS,
-      retry_condition_fn=_retry_transient)
+# every task: a transient database failure is retried with back-off; results are plain data returned in
+# this process, so none is persisted and no cache key is computed (no task is ever skipped as cached)
+_TASK_OPTIONS: dict[str, Any] = dict(retries=len(RETRY_DELAYS), retry_delay_seconds=RETRY_DELAYS,
+                                     retry_condition_fn=_retry_transient, cache_policy=NO_CACHE, persist_result=False)
+
+
+@task(name="ingest-file", **_TASK_OPTIONS)
 def ingest_task(path: str, database_url: str | None, files_dir: str | None, ocr: bool = True) -> FileReport:
     archive = open_archive(database_url, files_dir)
     try:
@@ -201,8 +213,7 @@ def ingest_flow(
     return IngestRun(reports, routing)
 
 
-@task(name="route-new-documents", retries=len(RETRY_DELAYS), retry_delay_seconds=RETRY_DELAYS,
-      retry_condition_fn=_retry_transient)
+@task(name="route-new-documents", **_TASK_OPTIONS)
 def route_task(database_url: str | None, files_dir: str | None) -> RouteSummary | None:
     """Route what is stored and not yet routed (this run's documents, and any left before).
 
@@ -354,8 +365,7 @@ def needs_ocr(path: Path) -> bool:
         return False
 
 
-@task(name="inbox-file", retries=len(RETRY_DELAYS), retry_delay_seconds=RETRY_DELAYS,
-      retry_condition_fn=_retry_transient)
+@task(name="inbox-file", **_TASK_OPTIONS)
 def inbox_file_task(
     path: str, processed: str, quarantine: str, database_url: str | None, files_dir: str | None,
     scanned: bool, ocr_workers: int, ocr: bool = True,
