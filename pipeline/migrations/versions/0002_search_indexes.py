@@ -55,8 +55,12 @@ _SQLITE_DOWN = [
     "DROP TABLE document_fts",
 ]
 
+# pg_trgm lives in one schema per database: in `public`, so that an archive made first in a schema
+# of its own (a test's, a benchmark's) does not take it along when that schema is dropped; its
+# operator class is named with the schema it is really in (see `upgrade`), which need not be on
+# the archive's search path
 _PG_UP = [
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public",
     """CREATE TABLE document_grams (
         document_id integer PRIMARY KEY REFERENCES documents (id),
         grams text[] NOT NULL)""",
@@ -75,8 +79,17 @@ _PG_DOWN = [
 
 
 def upgrade() -> None:
-    for statement in _PG_UP if op.get_bind().dialect.name == "postgresql" else _SQLITE_UP:
-        op.execute(statement)
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        for statement in _SQLITE_UP:
+            op.execute(statement)
+        return
+    op.execute(_PG_UP[0])
+    schema = bind.exec_driver_sql(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+    ).scalar_one()
+    for statement in _PG_UP[1:]:
+        op.execute(statement.replace("gin_trgm_ops", f'"{schema}".gin_trgm_ops'))
 
 
 def downgrade() -> None:
