@@ -43,9 +43,14 @@ class Facets:
 
 
 def facets(session: Session, query: str, filters: SearchFilters | None = None, senders: int = SENDERS,
-           months: int = MONTHS, limit: int | None = None) -> Facets:
+           months: int = MONTHS, limit: int | None = None, total: int | None = None) -> Facets:
     """Counts per sender and per month of the documents holding every word of `query` and passing `filters`
-    (the newest `limit`, default `LIMIT`, of them when more match: `Facets.newest`)."""
+    (the newest `limit`, default `LIMIT`, of them when more match: `Facets.newest`).
+
+    `total`: how many the search found (`search(...).total`), when known: up to `limit` the matches are read
+    as a set, with no order and no LIMIT (with one, PostgreSQL's planner may walk a whole index for a
+    set of five).
+    """
     limit = limit or LIMIT
     filters = filters or SearchFilters()
     terms = parse_query(query)
@@ -59,19 +64,18 @@ def facets(session: Session, query: str, filters: SearchFilters | None = None, s
     narrow = _narrow(session, terms, filters, dialect)
     conditions = [_term_condition(n, t, dialect, probe=narrow) for n, t in enumerate(terms)]
     conditions += _filter_conditions(filters, dialect)
-    # read as a set and sorted, as search's `_newest` does: the date index walked in order would read the
-    # whole archive for a set that holds few
-    order: tuple[UnaryExpression[Any], ...]
-    if dialect == "postgresql":
-        order = (literal_column("(documents.issue_date + 0)").desc().nulls_last(), DocumentRow.id.desc())
-    else:  # SQLite sorts NULL before any value: last when descending
-        order = (literal_column("+documents.issue_date").desc(), DocumentRow.id.desc())
-    matches = (
-        select(DocumentRow.id, func.coalesce(DocumentRow.version_of, DocumentRow.id).label("letter"),
-               DocumentRow.issue_date, DocumentRow.sender)
-        .where(*conditions).order_by(*order).limit(limit + 1)
-        .subquery()
-    )
+    found = select(DocumentRow.id, func.coalesce(DocumentRow.version_of, DocumentRow.id).label("letter"),
+                   DocumentRow.issue_date, DocumentRow.sender).where(*conditions)
+    if total is None or total > limit:
+        # the newest, read as a set and sorted, as search's `_newest` does: the date index walked in order
+        # would read the whole archive for a set that holds few
+        order: tuple[UnaryExpression[Any], ...]
+        if dialect == "postgresql":
+            order = (literal_column("(documents.issue_date + 0)").desc().nulls_last(), DocumentRow.id.desc())
+        else:  # SQLite sorts NULL before any value: last when descending
+            order = (literal_column("+documents.issue_date").desc(), DocumentRow.id.desc())
+        found = found.order_by(*order).limit(limit + 1)
+    matches = found.subquery()
     rows = session.execute(
         select(matches.c.id, matches.c.letter, matches.c.issue_date, func.coalesce(Organisation.name, matches.c.sender))
         .select_from(matches)

@@ -135,7 +135,7 @@ def run_search(archive: Archive, form: SearchForm, per_page: int = PER_PAGE) -> 
     form.page = max(1, min(form.page, MAX_RESULTS // per_page))
     with archive.session() as session:
         found = search(session, form.q, filters, min(MAX_RESULTS, form.page * per_page))
-        out.facets = facets(session, form.q, filters) if found.total else Facets()
+        out.facets = facets(session, form.q, filters, total=found.total) if found.total else Facets()
     out.total, out.exact = found.total, found.exact
     out.hits = found.hits[(form.page - 1) * per_page:]
     return out

@@ -60,7 +60,10 @@ def test_more_matches_than_the_limit_are_counted_over_the_newest(filled: Archive
         every = search(s, "", SearchFilters(kind="letter"), 1000)
         whole = facets(s, "", SearchFilters(kind="letter"))
         bounded = facets(s, "", SearchFilters(kind="letter"), limit=2)
+        as_a_set = facets(s, "", SearchFilters(kind="letter"), total=every.total)  # read with no order and no LIMIT
+        bounded_by_total = facets(s, "", SearchFilters(kind="letter"), limit=2, total=every.total)
     assert whole.newest is None and every.total > 2
+    assert as_a_set == whole and bounded_by_total == bounded
     assert bounded.newest == 2
     dated = sorted(((h.issue_date, h.id) for h in every.hits if h.issue_date), reverse=True)[:2]
     assert sum(n for _, n in bounded.months) == 2
