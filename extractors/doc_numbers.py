@@ -165,14 +165,10 @@ def _collect_run(text: str, end: int) -> list[tuple[int, str]]:
 
 def _ends_of_known_bodies(chars: str) -> set[int]:
     """Positions in `chars` right after the name of a known body (in matching form)."""
-    g = gazetteer()
-    ends: set[int] = set()
     norm = normalize_for_match(chars)
     if len(norm) != len(chars):  # exotic characters: skip the gazetteer rather than misalign
-        return ends
-    for m in g.find(norm):
-        ends.add(m.end)
-    return ends
+        return set()
+    return gazetteer().name_ends(norm)
 
 
 def _prefix_start(text: str, zi: int) -> int | None:

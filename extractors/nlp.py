@@ -1,32 +1,42 @@
 """A spaCy `zh` pipeline built entirely from the repository: nothing is downloaded at run time.
 
-`spacy.blank("zh")` segments per character and needs no model or segmenter package, so
-the pipeline works offline and on any machine. Token-level rules are awkward on single
-characters, so the pattern entities (字號, dates, phones, e-mail, URLs) are found by
-regexes over the text and mapped back with `doc.char_span(..., alignment_mode="expand")`
-in one registered component. Organisations come from an `entity_ruler` fed with every
-spelling of every body in the gazetteer, plus the variant-tolerant gazetteer matcher of
-`extractors.orgs` for what exact phrases miss (OCR spaces, 啓/啟, a local unit such as
-臺北市政府社會局). Overlaps resolve to the longest span.
+`spacy.blank("zh")` needs no model or segmenter package, so the pipeline works offline and
+on any machine. Its tokenizer is replaced by one token per printed character, whitespace and
+format characters riding on the character before them, and each token's NORM is its matching
+form (`extractors.orgs.normalize_for_match`: 台→臺, 啓→啟, full width → ASCII, spaces gone).
+
+Organisations are found here and nowhere else: a `span_ruler` holds every matching form of
+every body in the gazetteer (id: the canonical name) and the ordinary units of local
+governments, and matches on NORM, so 台/臺 variants and OCR spaces inside a name
+(`臺中市政府 衛生局`) need no pattern of their own. Its filter keeps the leftmost-longest
+bodies, drops a short alias glued to the next word (工程會議) and joins a local government to
+the unit that follows it (臺北市政府 + 社會局). The parties of a letter are split on these
+entities (`extractors.parties`).
+
+Token-level rules are awkward on single characters, so the pattern entities (字號, dates,
+phones, e-mail, URLs) are found by regexes over the text and mapped onto tokens with
+`doc.char_span(..., alignment_mode="expand")` in one registered component, which resolves
+overlaps with the organisations to the longest span.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
 from extractors.doc_numbers import find_doc_numbers
-from extractors.orgs import find_orgs, iter_patterns
+from extractors.orgs import _norm_char, gazetteer, normalize_for_match
 
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Span
+    from spacy.vocab import Vocab
 
-__all__ = ["LABELS", "Entity", "build_nlp", "entities", "pattern_entities"]
+__all__ = ["LABELS", "Entity", "build_nlp", "entities", "organisations", "pattern_entities"]
 
 LABELS = ("ORG", "DOC_NUMBER", "DATE", "PHONE", "EMAIL", "URL")
 COMPONENT = "gongwen_patterns"
@@ -79,8 +89,8 @@ class Entity:
     canonical: str | None = None
 
 
-def pattern_entities(text: str, *, orgs: bool = True) -> Iterator[Entity]:
-    """Regex and gazetteer entities of `text`, overlapping freely (the pipeline resolves overlaps)."""
+def pattern_entities(text: str) -> Iterator[Entity]:
+    """Regex entities of `text` (no organisations), overlapping freely (the pipeline resolves overlaps)."""
     for d in find_doc_numbers(text):
         yield Entity("DOC_NUMBER", d.text, d.start, d.end, d.normalized)
     for m in _DATE.finditer(text):
@@ -93,61 +103,113 @@ def pattern_entities(text: str, *, orgs: bool = True) -> Iterator[Entity]:
         url = m.group().rstrip(_URL_TRAILING)
         if len(url) > len("www."):
             yield Entity("URL", url, m.start(), m.start() + len(url))
-    if orgs:
-        for o in find_orgs(text):
-            yield Entity("ORG", o.text, o.start, o.end, o.canonical)
 
 
 EXTENSION = "gongwen_entities"
+RULER = "gazetteer_ruler"
 
 
-def _merge_patterns(doc: Doc, *, orgs: bool) -> Doc:
+class CharTokenizer:
+    """One token per printed character; whitespace and format characters (norm empty) join the
+    token before them, so a phrase pattern in matching form spans OCR spaces inside a name."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+
+    def __call__(self, text: str) -> Doc:
+        from spacy.tokens import Doc
+
+        words: list[str] = []
+        for c in text:
+            if words and not _norm_char(c):
+                words[-1] += c
+            else:
+                words.append(c)
+        return Doc(self.vocab, words=words, spaces=[False] * len(words))
+
+
+def _printed_end(span: Span) -> int:
+    """End offset of `span` without the whitespace its last token carries (`公會\t\n` → `公會`)."""
+    return span[-1].idx + 1 if len(span) else span.start_char
+
+
+def leftmost_longest_orgs(entities: Iterable[Span], spans: Iterable[Span]) -> list[Span]:
+    """The ruler's filter: from left to right, the longest body starting at each token, read as the
+    gazetteer reads a name: a short alias glued to the next word (工程會議) is not the body, and a local
+    government followed by one of its ordinary units (臺北市政府社會局) is that unit. `entities` (the
+    ents set before the ruler) are replaced."""
+    from spacy.tokens import Span
+
+    g = gazetteer()
+    units: dict[int, Span] = {}  # the longest unit starting at a token
+    starting: dict[int, list[Span]] = {}
+    for sp in spans:
+        if sp.label_ == "ORG":
+            starting.setdefault(sp.start, []).append(sp)
+        elif sp.start not in units or len(sp) > len(units[sp.start]):
+            units[sp.start] = sp
+    kept: list[Span] = []
+    free = 0
+    for start in sorted(starting):
+        if start < free:
+            continue
+        for sp in sorted(starting[start], key=len, reverse=True):
+            doc = sp.doc
+            following = doc[sp.end].norm_ if sp.end < len(doc) else ""
+            if g.glued_to_next("".join(t.norm_ for t in sp), following):
+                continue
+            unit = units.get(sp.end)
+            if unit is not None and g.is_local_government(sp.id_):
+                sp = Span(doc, sp.start, unit.end, label="ORG", span_id=sp.id_ + unit.id_)
+            kept.append(sp)
+            free = sp.end
+            break
+    return kept
+
+
+def _merge_patterns(doc: Doc) -> Doc:
+    """DOC_NUMBER, DATE, PHONE, EMAIL and URL spans merged with the ruler's ORG spans into `doc.ents`.
+
+    Overlaps go to the longest span (the ruler's on a tie). The `Entity` list keeps each entity's
+    printed extent: a regex match's own offsets, a body without the whitespace after its last character.
+    """
     from spacy.util import filter_spans
 
     spans: list[Span] = list(doc.ents)  # the ruler's first: on a tie they win
-    for ent in pattern_entities(doc.text, orgs=orgs):
-        span = doc.char_span(
-            ent.start, ent.end, label=ent.label, alignment_mode="expand", span_id=ent.canonical or 0
+    found: dict[tuple[int, int, str], Entity] = {
+        (sp.start, sp.end, sp.label_): Entity(
+            sp.label_, doc.text[sp.start_char : _printed_end(sp)], sp.start_char, _printed_end(sp), sp.id_ or None
         )
+        for sp in spans
+    }
+    for ent in pattern_entities(doc.text):
+        span = doc.char_span(ent.start, ent.end, label=ent.label, alignment_mode="expand", span_id=ent.canonical or 0)
         if span is not None:
             spans.append(span)
+            found.setdefault((span.start, span.end, span.label_), ent)
     kept = sorted(filter_spans(spans), key=lambda sp: sp.start)
     doc.ents = kept
-    doc._.set(
-        EXTENSION,
-        [Entity(sp.label_, sp.text, sp.start_char, sp.end_char, sp.id_ or None) for sp in kept],
-    )
+    doc._.set(EXTENSION, [found[sp.start, sp.end, sp.label_] for sp in kept])
     return doc
-
-
-def gongwen_patterns(doc: Doc) -> Doc:
-    """DOC_NUMBER, DATE, PHONE, EMAIL, URL and gazetteer ORG spans merged into `doc.ents`."""
-    return _merge_patterns(doc, orgs=True)
-
-
-def gongwen_patterns_exact_orgs(doc: Doc) -> Doc:
-    """As `gongwen_patterns`, leaving organisations to the entity ruler's exact spellings."""
-    return _merge_patterns(doc, orgs=False)
 
 
 @cache
 def _register_components() -> None:
-    """The components and the Doc extension, registered with spaCy when the first pipeline is built."""
+    """The component and the Doc extension, registered with spaCy when the first pipeline is built."""
     from spacy.language import Language
     from spacy.tokens import Doc
 
     if not Doc.has_extension(EXTENSION):
         # the merged entities as `Entity` objects: reading `doc.ents` back walks every token
         Doc.set_extension(EXTENSION, default=None)
-    Language.component(COMPONENT, func=gongwen_patterns)
-    Language.component(COMPONENT + "_exact_orgs", func=gongwen_patterns_exact_orgs)
+    Language.component(COMPONENT, func=_merge_patterns)
 
 
 _BUILDING = threading.Lock()
 
 
-def build_nlp(fuzzy_orgs: bool = True) -> Language:
-    """`spacy.blank("zh")` + ORG entity ruler from the gazetteer + the pattern component, built once per process.
+def build_nlp() -> Language:
+    """`spacy.blank("zh")` + the gazetteer's span ruler + the pattern component, built once per process.
 
     spaCy is imported here, not with the module: its 0.6-0.9 s of imports are paid by the first
     letter a process extracts, not by every `gongwen` command that loads the extractors. The
@@ -155,27 +217,38 @@ def build_nlp(fuzzy_orgs: bool = True) -> Language:
     pipeline, not one each (0.2 s and a second copy of the ruler).
     """
     with _BUILDING:
-        return _new_pipeline(fuzzy_orgs)
+        return _new_pipeline()
 
 
 @cache
-def _new_pipeline(fuzzy_orgs: bool) -> Language:
+def _new_pipeline() -> Language:
     import spacy
+    from spacy.attrs import NORM
 
     _register_components()
     nlp = spacy.blank("zh")
-    ruler = nlp.add_pipe("entity_ruler", config={"validate": False, "overwrite_ents": True})
-    ruler.add_patterns([{"label": "ORG", "pattern": form, "id": name} for form, name in iter_patterns()])  # type: ignore[attr-defined]
-    nlp.add_pipe(COMPONENT if fuzzy_orgs else COMPONENT + "_exact_orgs")
+    # every lexeme's NORM is its matching form; set before the first lexeme is made
+    nlp.vocab.lex_attr_getters[NORM] = normalize_for_match  # type: ignore[attr-defined]  # (Cython, no stub)
+    nlp.tokenizer = CharTokenizer(nlp.vocab)
+    ruler = nlp.add_pipe(
+        "span_ruler",
+        name=RULER,
+        config={"spans_key": None, "annotate_ents": True, "overwrite": True, "phrase_matcher_attr": "NORM"},
+    )
+    ruler.ents_filter = leftmost_longest_orgs  # type: ignore[attr-defined]
+    ruler.add_patterns(  # type: ignore[attr-defined]
+        [{"label": label, "pattern": form, "id": name} for label, form, name in gazetteer().patterns()]
+    )
+    nlp.add_pipe(COMPONENT)
     return nlp
 
 
 def entities(text: str) -> list[Entity]:
     """Entities of `text` in order, without overlaps, offsets into `text`."""
-    doc = build_nlp()(text)
-    found: list[Entity] | None = doc._.get(EXTENSION)
-    if found is not None:
-        return list(found)
-    return [
-        Entity(ent.label_, ent.text, ent.start_char, ent.end_char, ent.ent_id_ or None) for ent in doc.ents
-    ]
+    found: list[Entity] = build_nlp()(text)._.get(EXTENSION)
+    return list(found)
+
+
+def organisations(text: str) -> list[Entity]:
+    """The bodies named in `text` (ORG entities, `canonical` the gazetteer's full name), in order."""
+    return [e for e in entities(text) if e.label == "ORG"]

@@ -1,4 +1,4 @@
-"""Agencies and associations: the gazetteer, variant-tolerant matching and canonical names.
+"""Agencies and associations: the gazetteer, its matching forms and canonical names.
 
 Letters name the same body in many ways (衛生福利部 / 衛福部, 台中 / 臺中, with or without
 社團法人, OCR spaces inside a name), and the archive routes letters by the body, so every
@@ -7,15 +7,16 @@ only; 台 variants, legal-person prefixes and parent-alias combinations (衛福�
 derived in code so the data file stays one line per body.
 
 Normalisation (`normalize_for_match`) is for matching and search only: printed text is
-never rewritten with it.
+never rewritten with it. Bodies named inside running text are found by the letter pipeline's
+span ruler (`extractors.nlp`), which matches these forms on each character's matching form;
+this module resolves whole names (`canonical_org`) and feeds the ruler (`Gazetteer.patterns`).
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -25,13 +26,10 @@ from typing import Any
 
 __all__ = [
     "Gazetteer",
-    "OrgMention",
     "Organisation",
     "canonical_org",
-    "find_orgs",
     "gazetteer",
     "normalize_for_match",
-    "tai_variants",
 ]
 
 # Well-known variant pairs of the official Traditional forms, mapped to the form used in
@@ -70,13 +68,11 @@ _VARIANTS: dict[str, str] = {
     "强": "強",
     "兑": "兌",
 }
-_TAI = ("臺", "台")
 _LEGAL_PREFIXES = ("社團法人", "財團法人")
 # bodies that are legal persons of one kind: the prefix may be printed or left out
 _PREFIX_BY_KIND = {"association": "社團法人", "medical_society": "社團法人", "foundation": "財團法人"}
 # a short alias ending in 會 followed by these is a word (工程會議, 工程會勘), not the body
 _NOT_AFTER_HUI = frozenset("議勘")
-_END = ""  # trie key that marks the end of a form
 
 
 @cache
@@ -96,11 +92,6 @@ def normalize_for_match(text: str) -> str:
     return "".join([_norm_char(c) for c in text])
 
 
-def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
-    """`normalize_for_match(text)` and, for each of its characters, the index in `text` it came from."""
-    return fold_with_offsets(text, _norm_char)
-
-
 def fold_with_offsets(text: str, fold: Callable[[str], str]) -> tuple[str, list[int]]:
     """`text` folded character by character and, for each character of the result, the index in
     `text` it came from: how a match in a matching form is found again in the printed text."""
@@ -112,20 +103,6 @@ def fold_with_offsets(text: str, fold: Callable[[str], str]) -> tuple[str, list[
             chars.append(folded)
             index.extend([i] * len(folded))
     return "".join(chars), index
-
-
-def tai_variants(form: str, limit: int = 3) -> list[str]:
-    """Every 臺/台 spelling of `form` (the first `limit` occurrences vary; the rest stay as given)."""
-    positions = [i for i, c in enumerate(form) if c in _TAI][:limit]
-    if not positions:
-        return [form]
-    out: list[str] = []
-    chars = list(form)
-    for combo in itertools.product(_TAI, repeat=len(positions)):
-        for pos, c in zip(positions, combo, strict=True):
-            chars[pos] = c
-        out.append("".join(chars))
-    return out
 
 
 @dataclass(frozen=True)
@@ -140,20 +117,13 @@ class Organisation:
     note: str | None = None  # a caveat about the entry itself (e.g. membership to verify)
 
 
-@dataclass(frozen=True)
-class OrgMention:
-    """A body named in a text: the printed slice `text[start:end]` and what it stands for."""
-
-    text: str
-    start: int
-    end: int
-    canonical: str
-    kind: str
-    parent: str | None = None
-
-
 class Gazetteer:
-    """All bodies, every printable form of their names, and a trie over the matching forms."""
+    """All bodies, every printable form of their names, and the table from matching forms to bodies.
+
+    The table is the one source of organisation names: `canonical` looks a whole name up in it and
+    `patterns` feeds it to the letter pipeline's span ruler (extractors/nlp.py), the one place
+    that finds bodies inside running text.
+    """
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.organisations: dict[str, Organisation] = {}
@@ -170,27 +140,16 @@ class Gazetteer:
                 raise ValueError(f"duplicate organisation in gazetteer: {org.name}")
             self.organisations[org.name] = org
         self.local_units: tuple[str, ...] = tuple(data.get("local_units", ()))
-        # canonical name -> printable forms (official spelling; 台 variants are added by `surface_forms`)
+        # canonical name -> printable forms (official spelling: 台 and other variants are matching-form equal)
         self._forms: dict[str, list[str]] = {}
         # matching form -> canonical name; names beat aliases beat derived forms on a clash
         self._lookup: dict[str, str] = {}
         self._short_alias: set[str] = set()
         self._build_forms()
-        self._trie: dict[str, Any] = {}
-        for form, canonical in self._lookup.items():
-            self._insert(self._trie, form, canonical)
-        self._unit_trie: dict[str, Any] = {}
-        for unit in self.local_units:
-            self._insert(self._unit_trie, normalize_for_match(unit), unit)
+        # matching form of an ordinary unit of a local government (社會局) -> printed unit
+        self._units: dict[str, str] = {normalize_for_match(u): u for u in self.local_units}
 
     # -- building ---------------------------------------------------------------
-
-    @staticmethod
-    def _insert(trie: dict[str, Any], key: str, value: str) -> None:
-        node = trie
-        for c in key:
-            node = node.setdefault(c, {})
-        node.setdefault(_END, value)
 
     def _base_forms(self, org: Organisation) -> list[str]:
         return [org.name, *org.aliases]
@@ -244,13 +203,6 @@ class Gazetteer:
 
     # -- queries ----------------------------------------------------------------
 
-    def surface_forms(self, name: str) -> list[str]:
-        """Every printed spelling matched exactly (for phrase patterns): forms and their 台/臺 variants."""
-        out: list[str] = []
-        for form in self.forms(name):
-            out.extend(tai_variants(form))
-        return list(dict.fromkeys(out))
-
     def get(self, name: str) -> Organisation | None:
         return self.organisations.get(name)
 
@@ -265,23 +217,51 @@ class Gazetteer:
         return len(self.organisations)
 
     def lookup(self, form: str) -> str | None:
-        """Canonical name for an already normalised form (exact, whole string)."""
-        return self._lookup.get(form)
+        """Canonical name for an already normalised form (exact, whole string), a local government's
+        ordinary unit included (臺北市政府社會局)."""
+        found = self._lookup.get(form)
+        if found is not None:
+            return found
+        for j in range(1, len(form)):
+            gov = self._lookup.get(form[:j])
+            if gov is not None and self.is_local_government(gov) and form[j:] in self._units:
+                return self._unit_name(gov, self._units[form[j:]])
+        return None
 
-    def _unit_after(self, norm: str, pos: int) -> tuple[int, str] | None:
-        """Longest local unit (衛生局, 社會處…) starting at `pos`: (end, unit)."""
-        node = self._unit_trie
-        best: tuple[int, str] | None = None
-        j = pos
-        while j < len(norm):
-            nxt = node.get(norm[j])
-            if nxt is None:
-                break
-            node = nxt
-            j += 1
-            if _END in node:
-                best = (j, node[_END])
-        return best
+    def is_local_government(self, name: str) -> bool:
+        """Whether `name` is a city or county government, whose ordinary units (社會局) follow its name."""
+        org = self.organisations.get(name)
+        return org is not None and org.kind == "local_government"
+
+    def glued_to_next(self, form: str, following: str) -> bool:
+        """Whether the matched `form` is a short alias glued to the next word (工程會議, 工程會勘), not the body."""
+        return form in self._short_alias and form.endswith("會") and following[:1] in _NOT_AFTER_HUI
+
+    def patterns(self) -> Iterator[tuple[str, str, str]]:
+        """(label, matching form, id) for the span ruler: every form of every body (label ORG, id the
+        canonical name) and the ordinary units of local governments (label LOCAL_UNIT, id the unit)."""
+        for form, canonical in self._lookup.items():
+            yield "ORG", form, canonical
+        for form, unit in self._units.items():
+            yield "LOCAL_UNIT", form, unit
+
+    def name_ends(self, norm: str) -> set[int]:
+        """Positions in the matching-form `norm` right after a known name, each slice looked up whole.
+
+        For the few characters before a 字號's 字 (`extractors.doc_numbers`), which search reads
+        in queries without loading the letter pipeline.
+        """
+        ends: set[int] = set()
+        n = len(norm)
+        for i in range(n):
+            for j in range(i + 1, n + 1):
+                found = self._lookup.get(norm[i:j])
+                if found is None or self.glued_to_next(norm[i:j], norm[j : j + 1]):
+                    continue
+                ends.add(j)
+                if self.is_local_government(found):
+                    ends.update(k for k in range(j + 1, n + 1) if norm[j:k] in self._units)
+        return ends
 
     def _unit_name(self, gov: str, unit: str) -> str:
         return gov + unit
@@ -289,79 +269,7 @@ class Gazetteer:
     def canonical(self, name: str) -> str | None:
         """Canonical full name of a printed name, alias or variant; None if not a known body."""
         key = normalize_for_match(name)
-        if not key:
-            return None
-        found = self._lookup.get(key)
-        if found is not None:
-            return found
-        # a local government + one of its ordinary units (臺北市政府社會局)
-        node = self._trie
-        for j, c in enumerate(key):
-            nxt = node.get(c)
-            if nxt is None:
-                break
-            node = nxt
-            gov = node.get(_END)
-            if gov is not None and self.organisations[gov].kind == "local_government":
-                unit = self._unit_after(key, j + 1)
-                if unit is not None and unit[0] == len(key):
-                    return self._unit_name(gov, unit[1])
-        return None
-
-    def find(self, text: str) -> list[OrgMention]:
-        """Leftmost-longest mentions of known bodies in `text`, offsets into `text`."""
-        norm, index = normalize_with_offsets(text)
-        mentions: list[OrgMention] = []
-        trie = self._trie
-        n = len(norm)
-        i = 0
-        while i < n:
-            node = trie.get(norm[i])
-            if node is None:
-                i += 1
-                continue
-            ends: list[tuple[int, str]] = []
-            j = i + 1
-            while True:
-                if _END in node:
-                    ends.append((j, node[_END]))
-                if j >= n:
-                    break
-                nxt = node.get(norm[j])
-                if nxt is None:
-                    break
-                node = nxt
-                j += 1
-            hit = self._accept(norm, i, ends)
-            if hit is None:
-                i += 1
-                continue
-            end, canonical = hit
-            org = self.organisations[canonical]
-            kind, parent = org.kind, org.parent
-            if org.kind == "local_government":
-                unit = self._unit_after(norm, end)
-                if unit is not None:
-                    end, canonical = unit[0], self._unit_name(canonical, unit[1])
-                    kind, parent = "local_agency", org.name
-            start_o, end_o = index[i], index[end - 1] + 1
-            mentions.append(OrgMention(text[start_o:end_o], start_o, end_o, canonical, kind, parent))
-            i = end
-        return mentions
-
-    def _accept(self, norm: str, start: int, ends: list[tuple[int, str]]) -> tuple[int, str] | None:
-        """The longest candidate that is not a short alias glued to the next word (工程會議)."""
-        for end, canonical in reversed(ends):
-            form = norm[start:end]
-            if (
-                form in self._short_alias
-                and form.endswith("會")
-                and end < len(norm)
-                and norm[end] in _NOT_AFTER_HUI
-            ):
-                continue
-            return end, canonical
-        return None
+        return self.lookup(key) if key else None
 
 
 def _data_file() -> Traversable:
@@ -391,16 +299,3 @@ def gazetteer() -> Gazetteer:
 def canonical_org(name: str) -> str | None:
     """Alias or variant spelling → canonical full name (衛福部 → 衛生福利部); None if unknown."""
     return gazetteer().canonical(name)
-
-
-def find_orgs(text: str) -> list[OrgMention]:
-    """Known bodies named in `text`, leftmost-longest, with offsets into the printed text."""
-    return gazetteer().find(text)
-
-
-def iter_patterns() -> Iterable[tuple[str, str]]:
-    """(printed form, canonical name) for every exact spelling: the source of phrase patterns."""
-    g = gazetteer()
-    for org in g:
-        for form in g.surface_forms(org.name):
-            yield form, org.name

@@ -6,7 +6,8 @@ import re
 from itertools import pairwise
 
 from extractors.glossary import JOB_TITLES, WITH_ATTACHMENTS
-from extractors.orgs import find_orgs, normalize_for_match
+from extractors.nlp import organisations
+from extractors.orgs import normalize_for_match
 
 # 、 and ，, and what OCR makes of a faint 、 (：), never part of a name
 _SEPARATORS = re.compile(r"[、，,；;：:]")
@@ -33,14 +34,14 @@ def _split_outside_brackets(text: str) -> list[str]:
 
 
 def split_run_together(text: str) -> list[str]:
-    """Names whose separator was lost (OCR drops a faint 、): split only where known bodies
-    cover the whole text end to end, so an unknown name is never cut."""
+    """Names whose separator was lost (OCR drops a faint 、): split only where known bodies (the
+    letter pipeline's ORG entities) cover the whole text end to end, so an unknown name is never cut."""
     relative = [m.start() for m in _RELATIVE_UNIT.finditer(text) if m.start() > 0]
     if relative and _RELATIVE_UNIT.match(text.strip()):
         # 本局長期照護科本局醫事管理科: each of the sender's own units starts with 本局/本部…
         cuts = [0, *relative, len(text)]
         return [text[a:b] for a, b in pairwise(cuts)]
-    mentions = sorted(find_orgs(text), key=lambda m: m.start)
+    mentions = organisations(text)
     if len(mentions) < 2:
         return [text]
     stripped = text.strip()

@@ -85,8 +85,13 @@ def test_blank_zh_needs_nothing_to_download() -> None:
 def test_pipeline_shape_and_cache() -> None:
     nlp = build_nlp()
     assert nlp is build_nlp()
-    assert nlp.pipe_names == ["entity_ruler", "gongwen_patterns"]
-    assert len(nlp.get_pipe("entity_ruler")) > 1000  # type: ignore[arg-type]
+    assert nlp.pipe_names == ["gazetteer_ruler", "gongwen_patterns"]
+    assert len(nlp.get_pipe("gazetteer_ruler")) > 1000  # type: ignore[arg-type]
+
+
+def test_tokens_are_characters_with_their_matching_form() -> None:
+    doc = build_nlp().make_doc("台中市 政府\n")
+    assert [(t.text, t.norm_) for t in doc] == [("台", "臺"), ("中", "中"), ("市 ", "市"), ("政", "政"), ("府\n", "府")]
 
 
 def test_header_000() -> None:
@@ -168,16 +173,20 @@ def test_tai_variant_and_alias_orgs() -> None:
     ]
 
 
-def test_exact_ruler_alone_knows_tai_variants() -> None:
-    doc = build_nlp(fuzzy_orgs=False)("受文者：台中市政府衛生局")
-    assert [(e.text, e.label_, e.ent_id_) for e in doc.ents] == [
-        ("台中市政府衛生局", "ORG", "臺中市政府衛生局")
-    ]
+def test_the_ruler_sets_doc_ents_with_the_canonical_id() -> None:
+    doc = build_nlp()("受文者：台中市政府衛生局")
+    assert [(e.text, e.label_, e.id_) for e in doc.ents] == [("台中市政府衛生局", "ORG", "臺中市政府衛生局")]
 
 
-def test_fuzzy_orgs_survive_ocr_spaces() -> None:
+def test_orgs_survive_ocr_spaces() -> None:
     ents = entities("正本：臺中市政府 衛生局")
     assert [(e.text, e.canonical) for e in ents] == [("臺中市政府 衛生局", "臺中市政府衛生局")]
+
+
+def test_a_body_glued_to_a_doc_number_is_cut_off_its_prefix() -> None:
+    """The 代字 run starts after the known body (台 spelling, OCR space) that precedes it."""
+    ents = entities("依據台中市政府 府授衛字第1120070277號函")
+    assert [(e.label, e.text) for e in ents] == [("ORG", "台中市政府"), ("DOC_NUMBER", "府授衛字第1120070277號")]
 
 
 def test_offsets_and_no_overlaps() -> None:

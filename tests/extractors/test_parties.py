@@ -28,6 +28,17 @@ def test_separator_inside_brackets_does_not_split() -> None:
     assert names == ["教育部(高等教育司、技職司)", "內政部"]
 
 
+def test_lost_separator_split_on_the_bodies_found() -> None:
+    """OCR dropped the 、: the ORG entities cover the text end to end, so it is cut there, printed as is."""
+    names, _ = split_parties("台中市政府 衛生局彰化縣醫師公會（含附件）")
+    assert names == ["台中市政府 衛生局", "彰化縣醫師公會"]
+
+
+def test_lost_separator_never_cuts_an_unknown_name() -> None:
+    names, _ = split_parties("臺中市政府衛生局某某醫事協會")
+    assert names == ["臺中市政府衛生局某某醫事協會"]
+
+
 def test_blank_list_is_none() -> None:
     assert split_parties("") == (None, [])
     assert split_parties(None) == (None, [])
