@@ -561,7 +561,12 @@ def count(
 
 
 def _newest(
-    session: Session, conditions: Sequence[ColumnElement[bool]], need: int | None, dialect: str, walk: bool = False
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    need: int | None,
+    dialect: str,
+    walk: bool = False,
+    few: bool = False,
 ) -> list[int]:
     """The newest `need` documents meeting `conditions` (all of them, newest first, when None).
 
@@ -569,7 +574,14 @@ def _newest(
     from the index. Otherwise the order is an expression no index serves, so the matches are
     read as a set and sorted: neither planner can tell how many documents an index set holds,
     and one that expects many walks the whole archive in date order for a set that holds none.
+    PostgreSQL's planner did so even then (sorted the whole archive by date and probed it: a
+    body's 200 letters in 100–300 ms against 10), so a set known to be `few` (under `DENSE`) is
+    read without ORDER BY and sorted here.
     """
+    if dialect == "postgresql" and few and not walk:
+        rows = list(session.execute(select(DocumentRow.id, DocumentRow.issue_date).where(and_(*conditions))).tuples())
+        rows.sort(key=lambda r: (r[1] is not None, r[1] or datetime.date.min, r[0]), reverse=True)
+        return [r[0] for r in rows[:need]]
     if dialect == "postgresql":
         day = DocumentRow.issue_date if walk else literal_column("(documents.issue_date + 0)")
         newest = day.desc().nulls_last()
@@ -624,7 +636,8 @@ def rank(
     if not terms:
         # the newest documents walked in date order until `limit` pass, when many do; a few (a body's
         # letters) are read as a set and sorted, where a walk went through thousands of documents
-        return [(i, 0) for i in _newest(session, filtering, limit, dialect, walk=total >= DENSE)], total, exact
+        few = total < DENSE
+        return [(i, 0) for i in _newest(session, filtering, limit, dialect, walk=not few, few=few)], total, exact
     # the word conditions probed document by document, for a walk, for the small ranks and
     # when the filters keep few documents
     probing = _words(terms, dialect, probe=True)
@@ -661,12 +674,12 @@ def rank(
             # first, then checked for the words a few documents at a time: planners that cannot size
             # the rank walked the whole archive checking the words in every document (0.7–1 s at
             # 100,000 letters), or read the words' whole set to meet it (0.1–0.4 s)
-            listed = _newest(session, [tier, *filtering, *taken], None, dialect)
+            listed = _newest(session, [tier, *filtering, *taken], None, dialect, few=True)
             found += [(i, score) for i in _first_holding(session, listed, terms, need)]
             continue
         # a subject or parties rank holds every word already (reading the words' sets as well costs, and adds nothing)
         words = matching if score == 0 else []
-        found += [(i, score) for i in _newest(session, [tier, *words, *filtering, *taken], need, dialect)]
+        found += [(i, score) for i in _newest(session, [tier, *words, *filtering, *taken], need, dialect, few=total < DENSE)]
     return found, total, exact
 
 
