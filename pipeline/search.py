@@ -649,8 +649,11 @@ def rank(
     if total >= DENSE and not narrow:
         size = session.scalar(select(func.max(DocumentRow.id))) or 0
         window = min(WALK, max(1000, 8 * limit * size // total))
+        # PostgreSQL sorts NULL first when descending: without NULLS LAST the window's end was an
+        # undated document (forms, brochures) and nothing was ever walked
+        day = DocumentRow.issue_date.desc().nulls_last() if dialect == "postgresql" else DocumentRow.issue_date.desc()
         oldest = session.scalar(
-            select(DocumentRow.issue_date).order_by(DocumentRow.issue_date.desc(), DocumentRow.id.desc()).offset(window).limit(1)
+            select(DocumentRow.issue_date).order_by(day, DocumentRow.id.desc()).offset(window).limit(1)
         )
         if oldest is not None:
             walk = (DocumentRow.issue_date >= oldest, _tiers(terms, dialect, probe=True))
