@@ -1,7 +1,7 @@
 """Counts beside a search: how many of the documents it matches came from each sender, and in each month.
 
 Over the match set, not the page shown: the same word and filter conditions as
-`pipeline.search` (its `_term_condition`, `_filter_conditions`, `_narrow`). A letter with
+`pipeline.search` (its `_words`, `_filter_conditions`, `_narrow`). A letter with
 several versions counts once (by its first version, as `search` counts it). A sender is its
 organisation's canonical name when the archive linked it to one (衛福部 and 衛生福利部 are one
 body, one row), else the name as printed: the name the `sender` filter takes back.
@@ -23,7 +23,7 @@ from sqlalchemy import UnaryExpression, and_, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from pipeline.matching import parse_query
-from pipeline.search import SearchFilters, _filter_conditions, _narrow, _term_condition
+from pipeline.search import SearchFilters, _filter_conditions, _narrow, _words
 from schemas.orm import DocumentRow, Organisation, Party
 
 SENDERS = 10  # the senders with most matches
@@ -62,7 +62,7 @@ def facets(session: Session, query: str, filters: SearchFilters | None = None, s
         # transaction where search has turned it off
         session.execute(text(f"SET LOCAL enable_seqscan = {'off' if terms else 'on'}"))
     narrow = _narrow(session, terms, filters, dialect)
-    conditions = [_term_condition(n, t, dialect, probe=narrow) for n, t in enumerate(terms)]
+    conditions = _words(terms, dialect, probe=narrow)
     conditions += _filter_conditions(filters, dialect)
     found = select(DocumentRow.id, func.coalesce(DocumentRow.version_of, DocumentRow.id).label("letter"),
                    DocumentRow.issue_date, DocumentRow.sender).where(*conditions)
