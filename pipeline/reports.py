@@ -58,7 +58,6 @@ def classify_failure(result: FileResult) -> FileStatus:
 class IngestSummary:
     """The end of a batch: how many files were new, duplicate, failed; how many documents."""
 
-    files: int = 0
     stored: int = 0
     duplicate: int = 0
     failed: int = 0
@@ -69,9 +68,14 @@ class IngestSummary:
     linked: int = 0
     versions: int = 0
 
+    @property
+    def files(self) -> int:
+        """Every file has one status: the files are their sum, never counted apart."""
+        return self.stored + self.duplicate + self.failed + self.quarantined
+
     @classmethod
     def of(cls, reports: Sequence[FileReport]) -> IngestSummary:
-        s = cls(files=len(reports))
+        s = cls()
         for r in reports:
             setattr(s, r.status, getattr(s, r.status) + 1)
             s.letters += r.letters
@@ -90,4 +94,4 @@ class IngestSummary:
         )
 
     def to_json(self) -> dict[str, int]:
-        return asdict(self)
+        return {"files": self.files, **asdict(self)}

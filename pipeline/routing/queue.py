@@ -184,7 +184,6 @@ def load_inputs(conn: Connection, ids: Sequence[int]) -> list[RoutingInput]:
 class RouteSummary:
     """The end of a `gongwen route`: documents and tasks, counted."""
 
-    documents: int = 0
     routed: int = 0
     triage: int = 0
     ignored: int = 0
@@ -196,6 +195,11 @@ class RouteSummary:
     registry: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list, repr=False)
+
+    @property
+    def documents(self) -> int:
+        """Every document routed has one outcome: the documents are their sum, never counted apart."""
+        return self.routed + self.triage + self.ignored
 
     def line(self) -> str:
         stale = f", {self.tasks_stale} marked stale" if self.tasks_stale else ""
@@ -215,7 +219,7 @@ class RouteSummary:
                 f"({summary.documents} documents routed)")
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = {"documents": self.documents, **asdict(self)}
         out["decisions"] = [d.to_json() for d in self.decisions]
         return out
 
@@ -254,7 +258,6 @@ def _write_decisions(conn: Connection, decisions: Sequence[Decision], summary: R
     for decision in decisions:
         doc_id = decision.document_id
         assert doc_id is not None
-        summary.documents += 1
         setattr(summary, decision.outcome, getattr(summary, decision.outcome) + 1)
         summary.skipped += sum(1 for s in decision.skipped)
         wanted = {t.association for t in decision.targets}
