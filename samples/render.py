@@ -222,31 +222,74 @@ class TextOp:
     angle: float = 0.0
     bold: bool = False
 
+    def paint(self, canvas: Canvas) -> None:
+        canvas.saveState()
+        canvas.setFillColorRGB(*self.color)
+        canvas.translate(self.x, self.y)
+        if self.angle:
+            canvas.rotate(self.angle)
+        text = canvas.beginText(0, 0)
+        if self.bold:
+            canvas.setStrokeColorRGB(*self.color)
+            canvas.setLineWidth(self.size * 0.03)
+            text.setTextRenderMode(2)
+        for chunk, font in runs(self.text, self.font):
+            text.setFont(font, self.size)
+            text.textOut(chunk)
+        canvas.drawText(text)
+        canvas.restoreState()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stroke:
+    """The ink and line width of a drawn outline (a table cell, a stamp's box, a rule)."""
+
+    color: Color
+    width: float
+
+    def paint(self, canvas: Canvas) -> None:
+        canvas.saveState()
+        canvas.setStrokeColorRGB(*self.color)
+        canvas.setLineWidth(self.width)
+        self.draw(canvas)
+        canvas.restoreState()
+
+    def draw(self, canvas: Canvas) -> None:
+        """The outline itself, in the stroke's ink and width."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
-class RectOp:
+class RectOp(Stroke):
     """A stroked rectangle (table cells, stamp boxes)."""
 
     x: float
     y: float
     w: float
     h: float
-    color: Color = BLACK
-    width: float = 0.6
     radius: float = 0.0
+
+    def draw(self, canvas: Canvas) -> None:
+        if self.radius:
+            canvas.roundRect(self.x, self.y, self.w, self.h, self.radius, stroke=1, fill=0)
+        else:
+            canvas.rect(self.x, self.y, self.w, self.h, stroke=1, fill=0)
 
 
 @dataclass(frozen=True)
-class LineOp:
+class LineOp(Stroke):
     """A straight, optionally dashed, line."""
 
     x1: float
     y1: float
     x2: float
     y2: float
-    color: Color = BLACK
-    width: float = 0.5
     dashed: bool = False
+
+    def draw(self, canvas: Canvas) -> None:
+        if self.dashed:
+            canvas.setDash(4, 3)
+        canvas.line(self.x1, self.y1, self.x2, self.y2)
 
 
 @dataclass(frozen=True)
@@ -257,6 +300,9 @@ class BarsOp:
     y: float
     digits: str
     height: float
+
+    def paint(self, canvas: Canvas) -> None:
+        Code128(self.digits, barWidth=0.8, barHeight=self.height, quiet=0).drawOn(canvas, self.x, self.y)
 
 
 Op = TextOp | RectOp | LineOp | BarsOp
@@ -560,9 +606,9 @@ class Layouter:
         page = len(self.pages)
         self.stamps.append(StampPlace(page, self.doc_index, planned.placement, ink_name(planned.ink),
                                       planned.stamp.exchange))
-        self.emit(RectOp(x, top - h, w, h, planned.ink, 1.3, radius=4.0 if stamp.exchange else 0.0), flow=not over)
+        self.emit(RectOp(x, top - h, w, h, radius=4.0 if stamp.exchange else 0.0, color=planned.ink, width=1.3), flow=not over)
         if not stamp.exchange:
-            self.emit(RectOp(x + 2, top - h + 2, w - 4, h - 4, planned.ink, 0.5), flow=not over)
+            self.emit(RectOp(x + 2, top - h + 2, w - 4, h - 4, color=planned.ink, width=0.5), flow=not over)
         for i, line in enumerate(stamp.lines):
             baseline = top - 5 - (i + 0.5) * lead - 0.36 * size
             self.emit(TextOp(x + 7, baseline, line, font, size, planned.ink), flow=not over)
@@ -607,7 +653,7 @@ class Layouter:
             self.ensure(h)
             for c, lines in enumerate(wrapped):
                 x = self.s.left + c * col_w
-                self.emit(RectOp(x, self.y - h, col_w, h, BLACK, 0.6))
+                self.emit(RectOp(x, self.y - h, col_w, h, color=BLACK, width=0.6))
                 for i, line in enumerate(lines):
                     baseline = self.y - CELL_PAD - (i + 0.5) * CELL_LEAD - 0.36 * CELL_SIZE
                     self.emit(TextOp(x + CELL_PAD, baseline, line, self.font, CELL_SIZE))
@@ -634,55 +680,12 @@ def decorations(doc: Document, page_in_doc: int, doc_pages: int) -> list[Op]:
             edges += [y + size, y - size]
         edges.append(48.0)
         for top, bottom in zip(edges[0::2], edges[1::2], strict=True):
-            ops.append(LineOp(x + size / 2, top, x + size / 2, bottom, RULE_GREY, 0.6, dashed=True))
+            ops.append(LineOp(x + size / 2, top, x + size / 2, bottom, dashed=True, color=RULE_GREY, width=0.6))
     if doc.footer:
         text = f"第{page_in_doc}頁 共{doc_pages}頁"
         w = text_width(text, font, 10)
         ops.append(TextOp((PAGE_W - w) / 2, 30.0, text, font, 10))
     return ops
-
-
-def paint_text(canvas: Canvas, op: TextOp) -> None:
-    canvas.saveState()
-    canvas.setFillColorRGB(*op.color)
-    canvas.translate(op.x, op.y)
-    if op.angle:
-        canvas.rotate(op.angle)
-    text = canvas.beginText(0, 0)
-    if op.bold:
-        canvas.setStrokeColorRGB(*op.color)
-        canvas.setLineWidth(op.size * 0.03)
-        text.setTextRenderMode(2)
-    for chunk, font in runs(op.text, op.font):
-        text.setFont(font, op.size)
-        text.textOut(chunk)
-    canvas.drawText(text)
-    canvas.restoreState()
-
-
-def paint(canvas: Canvas, op: Op) -> None:
-    """Draw one operation on the canvas."""
-    if isinstance(op, TextOp):
-        paint_text(canvas, op)
-    elif isinstance(op, RectOp):
-        canvas.saveState()
-        canvas.setStrokeColorRGB(*op.color)
-        canvas.setLineWidth(op.width)
-        if op.radius:
-            canvas.roundRect(op.x, op.y, op.w, op.h, op.radius, stroke=1, fill=0)
-        else:
-            canvas.rect(op.x, op.y, op.w, op.h, stroke=1, fill=0)
-        canvas.restoreState()
-    elif isinstance(op, LineOp):
-        canvas.saveState()
-        canvas.setStrokeColorRGB(*op.color)
-        canvas.setLineWidth(op.width)
-        if op.dashed:
-            canvas.setDash(4, 3)
-        canvas.line(op.x1, op.y1, op.x2, op.y2)
-        canvas.restoreState()
-    else:
-        Code128(op.digits, barWidth=0.8, barHeight=op.height, quiet=0).drawOn(canvas, op.x, op.y)
 
 
 def render_documents(docs: list[Document], out_path: Path, seed: str) -> Layout:
@@ -698,7 +701,7 @@ def render_documents(docs: list[Document], out_path: Path, seed: str) -> Layout:
     for number, page in enumerate(layouter.pages, start=1):
         doc, where = docs[page.doc], placed[page.doc]
         for op in [*page.ops, *decorations(doc, number - where.first + 1, where.last - where.first + 1)]:
-            paint(canvas, op)
+            op.paint(canvas)
         canvas.showPage()
     canvas.save()
     return Layout(len(layouter.pages), tuple(placed), tuple(layouter.stamps))
