@@ -343,12 +343,14 @@ def _linked_to(organisations: ColumnElement[bool], dialect: str) -> ColumnElemen
     return Party.organisation_id.in_(ids)
 
 
-def _sent_by(term: Term, dialect: str) -> ColumnElement[bool]:
-    """Documents whose sender is what `term` names: a body by any of its names, or a name typed whole."""
-    named: ColumnElement[bool] = Party.name_key.in_(list(term.names))
-    canonical = canonical_org(term.word) if term.number is None else None
-    if canonical:
-        named = or_(named, _linked_to(Organisation.name == canonical, dialect))
+def _sent_by(terms: Sequence[Term], dialect: str) -> ColumnElement[bool]:
+    """Documents whose sender is what one of `terms` names: a body by any of its names, or a name
+    typed whole (one set: an OR of a set per word was checked on every document)."""
+    names = sorted({n for t in terms for n in t.names})
+    bodies = sorted({c for t in terms if t.number is None and (c := canonical_org(t.word))})
+    named: ColumnElement[bool] = Party.name_key.in_(names)
+    if bodies:
+        named = or_(named, _linked_to(Organisation.name.in_(bodies), dialect))
     return DocumentRow.id.in_(select(Party.document_id).where(Party.role == "sender", named))
 
 
@@ -365,7 +367,7 @@ def _tiers(terms: Sequence[Term], dialect: str, probe: bool) -> list[tuple[int, 
         tiers.append((_NUMBER_WEIGHT, DocumentRow.doc_number_key.in_(numbers)))
     named = [t for t in terms if t.number is None]
     if named:
-        tiers.append((_SENDER_WEIGHT, or_(*(_sent_by(t, dialect) for t in named))))
+        tiers.append((_SENDER_WEIGHT, _sent_by(named, dialect)))
     if dialect == "postgresql" and not probe:
         tiers.append((_SUBJECT_WEIGHT, _pg_words(terms, ("subject_grams",), "s", check=True)))
         tiers.append((_PARTIES_WEIGHT, _pg_words(terms, ("subject_grams", "parties_grams"), "p", check=True)))
