@@ -19,7 +19,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import UnaryExpression, and_, func, literal_column, select, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    UnaryExpression,
+    any_,
+    cast,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from pipeline.matching import parse_query
@@ -64,25 +76,28 @@ def facets(session: Session, query: str, filters: SearchFilters | None = None, s
     narrow = _narrow(session, terms, filters, dialect)
     conditions = _words(terms, dialect, probe=narrow)
     conditions += _filter_conditions(filters, dialect)
-    found = select(DocumentRow.id, func.coalesce(DocumentRow.version_of, DocumentRow.id).label("letter"),
-                   DocumentRow.issue_date, DocumentRow.sender).where(*conditions)
-    if total is None or total > limit:
-        # the newest, read as a set and sorted, as search's `_newest` does: the date index walked in order
-        # would read the whole archive for a set that holds few
-        order: tuple[UnaryExpression[Any], ...]
-        if dialect == "postgresql":
-            order = (literal_column("(documents.issue_date + 0)").desc().nulls_last(), DocumentRow.id.desc())
-        else:  # SQLite sorts NULL before any value: last when descending
-            order = (literal_column("+documents.issue_date").desc(), DocumentRow.id.desc())
-        found = found.order_by(*order).limit(limit + 1)
-    matches = found.subquery()
-    rows = session.execute(
-        select(matches.c.id, matches.c.letter, matches.c.issue_date, func.coalesce(Organisation.name, matches.c.sender))
-        .select_from(matches)
-        .outerjoin(Party, and_(Party.document_id == matches.c.id, Party.role == "sender"))
-        .outerjoin(Organisation, Organisation.id == Party.organisation_id)
-    ).all()
-    newest = sorted({(r.issue_date or datetime.date.min, r.id) for r in rows}, reverse=True)  # nulls last, as in SQL
+    columns = select(DocumentRow.id, func.coalesce(DocumentRow.version_of, DocumentRow.id).label("letter"),
+                     DocumentRow.issue_date, DocumentRow.sender)
+    rows: list[tuple[int, int, datetime.date | None, str | None]] | None = None
+    recent = _recent(session, limit, total) if total is not None and total > limit else None
+    if recent is not None:  # many match: the newest documents walked in date order, each checked
+        walked = _rows(session, columns.where(*conditions, recent)
+                       .order_by(DocumentRow.issue_date.desc(), DocumentRow.id.desc()).limit(limit + 1))
+        if len({r[0] for r in walked}) > limit:  # else fewer lay among them than the density promised
+            rows = walked
+    if rows is None:
+        found = columns.where(*conditions)
+        if total is None or total > limit:
+            # the newest, read as a set and sorted, as search's `_newest` does: the date index walked in order
+            # would read the whole archive for a set that holds few
+            order: tuple[UnaryExpression[Any], ...]
+            if dialect == "postgresql":
+                order = (literal_column("(documents.issue_date + 0)").desc().nulls_last(), DocumentRow.id.desc())
+            else:  # SQLite sorts NULL before any value: last when descending
+                order = (literal_column("+documents.issue_date").desc(), DocumentRow.id.desc())
+            found = found.order_by(*order).limit(limit + 1)
+        rows = _rows(session, found)
+    newest = sorted({(day or datetime.date.min, doc_id) for doc_id, _, day, _ in rows}, reverse=True)  # nulls last, as in SQL
     counted = {doc_id for _, doc_id in newest[:limit]}
     by_sender: dict[str, set[int]] = defaultdict(set)
     by_month: dict[str, set[int]] = defaultdict(set)
@@ -98,3 +113,40 @@ def facets(session: Session, query: str, filters: SearchFilters | None = None, s
         sorted(((m, len(ls)) for m, ls in by_month.items()), reverse=True)[:months],
         limit if len(newest) > limit else None,
     )
+
+
+def _rows(session: Session, found: Select[int, int, datetime.date | None, str | None],
+          ) -> list[tuple[int, int, datetime.date | None, str | None]]:
+    """(id, letter, issue date, sender) of the documents `found` selects, a row per sender: its organisation's
+    name when the party is linked to one, else the name printed. The senders are looked up by the ids found
+    (joined in the same statement, PostgreSQL read all 100,000 sender rows to hash them: 150 ms)."""
+    documents = session.execute(found).all()
+    ids = [d[0] for d in documents]
+    # PostgreSQL: the ids as one array, not 2,000 parameters to plan (30–40 ms)
+    wanted = Party.document_id == any_(cast(ids, ARRAY(Integer))) if session.get_bind().dialect.name == "postgresql" \
+        else Party.document_id.in_(ids)
+    linked: dict[int, list[str | None]] = defaultdict(list)
+    for doc_id, name in session.execute(
+        select(Party.document_id, Organisation.name)
+        .outerjoin(Organisation, Organisation.id == Party.organisation_id)
+        .where(wanted, Party.role == "sender")
+    ):
+        linked[doc_id].append(name)
+    return [(doc_id, letter, day, name or sender)
+            for doc_id, letter, day, sender in documents for name in linked.get(doc_id) or [None]]
+
+
+def _recent(session: Session, limit: int, total: int) -> ColumnElement[bool] | None:
+    """Dated on or after the newest `window` documents, where `limit` of `total` matches should lie twice over
+    (`window` = 2 × limit × archive / total); None when the matches are too sparse for that (a window of more
+    than a quarter of the archive: the set is read instead). A common word (辦理: 87,279 of 106,392) reads
+    6,000 documents' rows instead of its whole set."""
+    size = session.scalar(select(func.max(DocumentRow.id))) or 0
+    window = 2 * limit * size // max(total, 1)
+    if window > size // 4:
+        return None
+    oldest = session.scalar(
+        select(DocumentRow.issue_date).where(DocumentRow.issue_date.is_not(None))
+        .order_by(DocumentRow.issue_date.desc(), DocumentRow.id.desc()).offset(window).limit(1)
+    )
+    return DocumentRow.issue_date >= oldest if oldest is not None else None

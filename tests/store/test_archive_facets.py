@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from pipeline.db import Archive
 from pipeline.facets import facets
@@ -69,3 +70,24 @@ def test_more_matches_than_the_limit_are_counted_over_the_newest(filled: Archive
     assert sum(n for _, n in bounded.months) == 2
     assert bounded.months == sorted(Counter(day[:7] for day, _ in dated).items(), reverse=True)
     assert sum(n for _, n in bounded.senders) <= 2 < sum(n for _, n in whole.senders)
+
+
+def test_many_matches_are_walked_newest_first_with_the_same_counts(filled: Archive) -> None:
+    """Dense matches (the search's total against the archive's size): the newest documents are read in date
+    order, each checked, instead of the whole set; the counts are the ones the set gives."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    with filled.session() as s:
+        total = search(s, "", SearchFilters(kind="letter"), 1000).total
+        from_the_set = facets(s, "", SearchFilters(kind="letter"), limit=1)
+        event.listen(filled.engine, "before_cursor_execute", record)
+        try:
+            walked = facets(s, "", SearchFilters(kind="letter"), limit=1, total=total)
+        finally:
+            event.remove(filled.engine, "before_cursor_execute", record)
+    assert walked == from_the_set and walked.newest == 1
+    assert any("documents.issue_date >=" in stmt for stmt in seen)  # the date window
+    assert not any("documents.issue_date + 0" in stmt or "+documents.issue_date" in stmt for stmt in seen)  # no set
