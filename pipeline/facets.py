@@ -6,10 +6,11 @@ several versions counts once (by its first version, as `search` counts it). A se
 organisation's canonical name when the archive linked it to one (衛福部 and 衛生福利部 are one
 body, one row), else the name as printed: the name the `sender` filter takes back.
 
-Bounded: the newest `LIMIT` matches (by 發文日期, then id) are read in one query, (letter, month,
-sender) a row, and counted here. When more match, `Facets.newest` says the counts cover the
-newest `LIMIT` of them (a common word matches most of a 100,000-letter archive: counting all of
-it cost seconds a page on PostgreSQL).
+Bounded: the matches are read (letter, month, sender) a row, then their senders by id, and
+counted here: every match when the search found at most `LIMIT`, else the newest `LIMIT` (by
+發文日期, then id; when they are dense, by walking the newest documents in date order, each
+checked), and `Facets.newest` says so (a common word matches most of a 100,000-letter archive:
+counting all of it cost seconds a page on PostgreSQL).
 """
 
 from __future__ import annotations
