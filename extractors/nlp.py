@@ -175,14 +175,15 @@ def _merge_patterns(doc: Doc) -> Doc:
     """
     from spacy.util import filter_spans
 
+    text = doc.text  # joined from the tokens at each reading
     spans: list[Span] = list(doc.ents)  # the ruler's first: on a tie they win
     found: dict[tuple[int, int, str], Entity] = {
         (sp.start, sp.end, sp.label_): Entity(
-            sp.label_, doc.text[sp.start_char : _printed_end(sp)], sp.start_char, _printed_end(sp), sp.id_ or None
+            sp.label_, text[sp.start_char : _printed_end(sp)], sp.start_char, _printed_end(sp), sp.id_ or None
         )
         for sp in spans
     }
-    for ent in pattern_entities(doc.text):
+    for ent in pattern_entities(text):
         span = doc.char_span(ent.start, ent.end, label=ent.label, alignment_mode="expand", span_id=ent.canonical or 0)
         if span is not None:
             spans.append(span)
