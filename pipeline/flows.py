@@ -45,8 +45,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # the embedded server starts in a subprocess; on a loaded machine it needs more than Prefect's 20 s
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 # the embedded server records each task run's state changes (3 events a task) one event a transaction by
-# default: ~30 ms of its CPU per task, competing with the pipeline for the cores (bench/flow.py). In
-# batches (up to 500 events, or every 5 s, and at its shutdown) the same records cost it ~10 ms a task.
+# default: ~50 ms of its CPU per task, competing with the pipeline for the cores (bench/RESULTS.md). In
+# batches (up to 500 events, or every 5 s, and at its shutdown) the same records cost it ~15 ms a task.
 # Read by the server subprocess when it starts (a Prefect server of one's own keeps its own settings).
 os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "500")
 os.environ.setdefault("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE", "500")
