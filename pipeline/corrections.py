@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import CommandError
-from schemas.orm import Appearance, FieldConfidence, FieldCorrection, StoredFile
+from schemas.orm import Appearance, FieldConfidence, FieldCorrection, Organisation, Party, StoredFile
 
 if TYPE_CHECKING:  # search hits get corrections without loading the pydantic models
     from pipeline.db import Archive
@@ -142,6 +142,21 @@ def latest(session: Session, doc_ids: Iterable[int]) -> dict[int, dict[str, Any]
     return out
 
 
+def as_read(session: Session, doc_id: int) -> dict[str, Any]:
+    """Field → the value the extractor read, for the party lists a reviewer corrected (正本, 副本, 出席者,
+    列席者): the party rows follow the corrections (`_reindex_parties`), so what was read is the
+    first correction's old value."""
+    first = (
+        select(func.min(FieldCorrection.id))
+        .where(FieldCorrection.document_id == doc_id, FieldCorrection.field.in_(list(LIST_FIELDS)))
+        .group_by(FieldCorrection.field)
+    )
+    return {
+        row.field: json.loads(row.old_value) if row.old_value else None
+        for row in session.execute(select(FieldCorrection.field, FieldCorrection.old_value).where(FieldCorrection.id.in_(first)))
+    }
+
+
 def apply(doc: Document, corrected: dict[str, Any]) -> None:
     """Show the corrected values instead of the extracted ones; a reviewed field is certain (confidence 1)."""
     for name, value in corrected.items():
@@ -216,8 +231,9 @@ def correct(archive: Archive, doc_id: int, name: str, text: str, actor: str) -> 
 
 def _reindex(archive: Archive, session: Session, doc_id: int) -> None:
     """Make the document findable by its corrected text: its search text and index tokens written anew
-    (as ingest writes them, pipeline/rows.py) from the document as shown. The parties table (the
-    `--sender`/`--recipient` filters) and the letter's identity keys stay what was read."""
+    (as ingest writes them, pipeline/rows.py) from the document as shown, and its parties (the
+    `--sender`/`--recipient` filters, the counts per sender) too. The letter's identity keys stay
+    what was read: a later copy of the same letter must still be known as one."""
     from sqlalchemy import text
 
     from pipeline.matching import SearchText, party_names, search_rows, search_text
@@ -244,6 +260,30 @@ def _reindex(archive: Archive, session: Session, doc_id: int) -> None:
     for table, row in made.items():
         rows.tables[table].append(row)
     writer_for(archive).write(session.connection(), rows)
+    _reindex_parties(session, doc_id, doc, canonical)
+
+
+def _reindex_parties(session: Session, doc_id: int, doc: Document, canonical: dict[str, str | None]) -> None:
+    """The document's party rows as shown (a corrected 發文機關 or 正本 list), as ingest writes them
+    (pipeline/rows.py). A name is linked to its body when the archive already knows the body;
+    else it is found by its names alone (new organisations get their ids from ingest, which
+    numbers them itself)."""
+    from pipeline.matching import match_form, party_names
+
+    flagged = set(doc.cc_with_attachments or [])
+    bodies = {c for c in canonical.values() if c}
+    known = dict(session.execute(select(Organisation.name, Organisation.id).where(Organisation.name.in_(bodies))).tuples().all())
+    session.execute(delete(Party).where(Party.document_id == doc_id))
+    positions: dict[str, int] = {}
+    for role, name in party_names(doc):
+        positions[role] = positions.get(role, -1) + 1
+        body = canonical.get(name)
+        session.add(Party(
+            document_id=doc_id, role=role, position=positions[role], name=name, name_key=match_form(name),
+            with_attachments=name in flagged and role in ("attendee", "observer", "cc_main", "cc_copy"),
+            organisation_id=known.get(body) if body else None,
+        ))
+    session.flush()
 
 
 @dataclass

@@ -128,7 +128,7 @@ def _rows(session: Session, found: Select[int, int, datetime.date | None, str | 
         else Party.document_id.in_(ids)
     linked: dict[int, list[str | None]] = defaultdict(list)
     for doc_id, name in session.execute(
-        select(Party.document_id, Organisation.name)
+        select(Party.document_id, func.coalesce(Organisation.name, Party.name))  # the party as shown (corrected)
         .outerjoin(Organisation, Organisation.id == Party.organisation_id)
         .where(wanted, Party.role == "sender")
     ):

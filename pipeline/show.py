@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from pipeline.corrections import Correction, apply, history, latest
+from pipeline.corrections import Correction, apply, as_read, history, latest
 from pipeline.matching import number_key
 from schemas.letter import Contact, DateMention, Document, FieldBox, Item, Received
 from schemas.orm import (
@@ -187,7 +187,8 @@ def load_document(session: Session, doc_id: int, corrected: bool = True) -> Docu
         .limit(1)
     ).first()
     received = _received(first.org, first.date, first.number) if first is not None and first.id is not None else None
-    fixes = latest(session, [doc_id]).get(doc_id) if corrected else None
+    # unless corrected: the party lists as read, where a reviewer's correction rewrote their rows
+    fixes = latest(session, [doc_id]).get(doc_id) if corrected else as_read(session, doc_id)
     return _document(session, row, received, _citations(session, doc_id), fixes)
 
 

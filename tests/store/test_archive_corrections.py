@@ -11,7 +11,8 @@ from sqlalchemy.exc import DBAPIError
 
 from pipeline.corrections import CorrectionError, correct, review_list
 from pipeline.db import Archive
-from pipeline.search import search
+from pipeline.facets import facets
+from pipeline.search import SearchFilters, search
 from pipeline.show import load_document
 from pipeline.store import store_result
 from schemas.letter import FileResult
@@ -52,3 +53,29 @@ def test_corrections_are_kept_apart_and_shown(
     with archive.engine.connect() as conn:
         assert conn.execute(text("SELECT actor FROM field_corrections ORDER BY id")).scalars().all() == \
             ["reviewer", "other", "reviewer"]
+
+
+def test_a_corrected_party_is_what_the_filters_find(
+    archive: Archive, extract: Callable[[Path], FileResult], samples_dir: Path
+) -> None:
+    """The party rows follow a correction (the --sender/--recipient filters, the counts per sender);
+    the document as read keeps what the extractor read."""
+    pdf = samples_dir / "own_10.pdf"
+    letter = store_result(archive, extract(pdf), pdf).documents[0]
+    read_sender = "中華民國藥師公會全國聯合會"
+    with archive.session() as session:
+        doc = load_document(session, letter)
+        assert doc is not None and doc.sender == read_sender
+        read_cc = doc.cc_main
+        assert [h.id for h in search(session, "", SearchFilters(sender=read_sender)).hits] == [letter]
+    correct(archive, letter, "sender", "衛生福利部", "reviewer")
+    correct(archive, letter, "cc_main", "臺北市藥師公會、測試更正公會", "reviewer")
+    with archive.session() as session:
+        assert [h.id for h in search(session, "", SearchFilters(sender="衛福部")).hits] == [letter]  # by its alias too
+        assert search(session, "", SearchFilters(sender=read_sender)).total == 0
+        assert [h.id for h in search(session, "", SearchFilters(recipient="測試更正公會")).hits] == [letter]
+        assert facets(session, "", SearchFilters(recipient="測試更正公會")).senders == [("衛生福利部", 1)]
+        shown, raw = load_document(session, letter), load_document(session, letter, corrected=False)
+    assert shown is not None and raw is not None
+    assert shown.cc_main == ["臺北市藥師公會", "測試更正公會"] and raw.cc_main == read_cc and read_cc != shown.cc_main
+    assert raw.sender == read_sender
