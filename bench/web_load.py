@@ -144,6 +144,8 @@ async def client_loop(http: httpx.AsyncClient, queries: list[dict[str, str]], un
     """Until `until`: a search page, then one of the letters it lists (a pause of `think` seconds after each)."""
     rnd = random.Random(seed)
     try:
+        if think:  # a person is somewhere in their pause when the test starts: not 50 first pages at one instant
+            await asyncio.sleep(rnd.uniform(0, 2 * think))
         while time.monotonic() < until:
             ids = await timed(http, "search", "/search", rnd.choice(queries), samples)
             if think:
