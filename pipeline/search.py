@@ -199,12 +199,6 @@ def _pg_holds(form: str, name: str, tokens: str = "grams") -> TextClause:
     return text(f"{tokens} @> CAST(:{name} AS text[])").bindparams(**{name: _pg_tokens(form)})
 
 
-def _pg_grams(form: str, name: str, tokens: str = "grams") -> ColumnElement[bool]:
-    """PostgreSQL: documents holding every token of `form`, by a GIN index on document_grams."""
-    table = sa_table("document_grams", column("document_id", Integer))
-    return DocumentRow.id.in_(select(table.c.document_id).where(_pg_holds(form, name, tokens)))
-
-
 _PG_TEXT = {"grams": ("subject", "parties", "meta", "body"), "subject_grams": ("subject",), "parties_grams": ("parties",)}
 
 
@@ -253,35 +247,22 @@ def _words(terms: Sequence[Term], dialect: str, probe: bool = False, exact: bool
     PostgreSQL's are one set (`_pg_words`)."""
     if dialect == "postgresql" and terms:
         return [_pg_words(terms, ("grams",), "w", check=exact or probe)]
-    return [_term_condition(n, t, dialect, probe=probe, exact=exact) for n, t in enumerate(terms)]
+    return [_term_condition(n, t, probe=probe) for n, t in enumerate(terms)]
 
 
 def _phrases(forms: Iterable[str]) -> str:
     return " OR ".join(_fts_phrase(f) for f in forms)
 
 
-def _term_condition(n: int, term: Term, dialect: str, probe: bool = False, exact: bool = False) -> ColumnElement[bool]:
-    """Documents (by `DocumentRow.id`) holding any form of `term`.
-
-    SQLite: through the trigram index (three characters or more) and the gram index (one or
-    two); with `probe`, the document's own text row with LIKE (an FTS5 look-up per document
-    reads the token's whole list again and costs far more). PostgreSQL: the gram index, exact
-    up to three characters; a longer form by its trigrams, checked in the text only when
-    `exact` or `probe` (see `_exact_hits`). A PostgreSQL probe is the index's set too: the
-    planner reads it once and hashes it, where a LIKE per document read thousands of texts.
+def _term_condition(n: int, term: Term, probe: bool = False) -> ColumnElement[bool]:
+    """SQLite: documents (by `DocumentRow.id`) holding any form of `term`, through the trigram index
+    (three characters or more) and the gram index (one or two); with `probe`, the document's own
+    text row with LIKE (an FTS5 look-up per document reads the token's whole list again and costs
+    far more). PostgreSQL's words are one set for all of them (`_pg_words`).
     """
-    parts: list[ColumnElement[bool]] = []
-    if dialect == "postgresql":
-        for k, f in enumerate(term.forms):
-            if not _pg_tokens(f):
-                parts.append(_text_like(_like_any_column(_like(f))))
-            elif (exact or probe) and not _pg_exact(f):
-                parts.append(and_(_pg_grams(f, f"g_{n}_{k}"), _text_like(_like_any_column(_like(f)))))
-            else:
-                parts.append(_pg_grams(f, f"g_{n}_{k}"))
-        return or_(*parts)
     if probe:
         return _text_like(or_(*(_like_any_column(_like(f)) for f in term.forms)))
+    parts: list[ColumnElement[bool]] = []
     long_forms = [f for f in term.forms if len(f) >= 3]
     short = [f for f in term.forms if answered_by_grams(f)]
     singles = [f for f in term.forms if _by_like(f)]
@@ -294,37 +275,26 @@ def _term_condition(n: int, term: Term, dialect: str, probe: bool = False, exact
     return or_(*parts) if parts else false()
 
 
-def _in_column(n: int, term: Term, column: str, dialect: str, probe: bool = False) -> ColumnElement[bool]:
+def _in_column(n: int, term: Term, column: str, probe: bool = False) -> ColumnElement[bool]:
     """Documents whose `column` of the search text (subject, parties) holds a form of `term`.
 
-    As a set, from the indexes' columns: SQLite's trigram index (three characters or more) and
-    gram index (one or two), PostgreSQL's per-column gram arrays (a form longer than three
-    characters by its trigrams, then the short column checked with LIKE). A probe reads the
-    document's column itself.
+    SQLite: as a set, from the trigram index (three characters or more) and the gram index (one
+    or two). A probe (both databases: a walk in date order) reads the document's column itself.
+    PostgreSQL's ranks are one set for every word and column (`_pg_words`).
     """
     col: ColumnElement[str] = getattr(DocumentText, column)
     if probe:
         return _text_like(or_(*(col.like(_like(f), escape="\\") for f in term.forms)))
     parts: list[ColumnElement[bool]] = []
-    rest: list[str] = []
-    if dialect == "postgresql":
-        for k, f in enumerate(term.forms):
-            if not _pg_tokens(f):
-                rest.append(f)
-                continue
-            held = _pg_grams(f, f"{column}_{n}_{k}", tokens=f"{column}_grams")
-            # a longer form is checked in the column itself: short, kept in the row, cheap to read
-            parts.append(held if _pg_exact(f) else and_(held, _text_like(col.like(_like(f), escape="\\"))))
-    else:
-        long_forms = [f for f in term.forms if len(f) >= 3]
-        short = [f for f in term.forms if answered_by_grams(f)]
-        rest = [f for f in term.forms if _by_like(f)]
-        if long_forms:
-            match = "{" + column + "}: (" + _phrases(long_forms) + ")"
-            parts.append(_fts("document_fts", match, f"fts_{column}_{n}", probe))
-        if short:
-            match = "{" + column + "}: (" + _phrases(short) + ")"
-            parts.append(_fts("document_grams", match, f"grams_{column}_{n}", probe))
+    long_forms = [f for f in term.forms if len(f) >= 3]
+    short = [f for f in term.forms if answered_by_grams(f)]
+    rest = [f for f in term.forms if _by_like(f)]
+    if long_forms:
+        match = "{" + column + "}: (" + _phrases(long_forms) + ")"
+        parts.append(_fts("document_fts", match, f"fts_{column}_{n}", probe))
+    if short:
+        match = "{" + column + "}: (" + _phrases(short) + ")"
+        parts.append(_fts("document_grams", match, f"grams_{column}_{n}", probe))
     if rest:
         parts.append(_text_like(or_(*(col.like(_like(f), escape="\\") for f in rest))))
     return or_(*parts)
@@ -372,9 +342,9 @@ def _tiers(terms: Sequence[Term], dialect: str, probe: bool) -> list[tuple[int, 
         tiers.append((_SUBJECT_WEIGHT, _pg_words(terms, ("subject_grams",), "s", check=True)))
         tiers.append((_PARTIES_WEIGHT, _pg_words(terms, ("subject_grams", "parties_grams"), "p", check=True)))
     else:
-        subject = [_in_column(n, t, "subject", dialect, probe) for n, t in enumerate(terms)]
+        subject = [_in_column(n, t, "subject", probe) for n, t in enumerate(terms)]
         tiers.append((_SUBJECT_WEIGHT, and_(*subject)))
-        header = [or_(s, _in_column(n, t, "parties", dialect, probe)) for (n, t), s in zip(enumerate(terms), subject, strict=True)]
+        header = [or_(s, _in_column(n, t, "parties", probe)) for (n, t), s in zip(enumerate(terms), subject, strict=True)]
         tiers.append((_PARTIES_WEIGHT, and_(*header)))
     tiers.append((0, true()))
     return tiers
