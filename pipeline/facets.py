@@ -25,18 +25,16 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    UnaryExpression,
     any_,
     cast,
     func,
-    literal_column,
     select,
     text,
 )
 from sqlalchemy.orm import Session
 
 from pipeline.matching import parse_query
-from pipeline.search import SearchFilters, _filter_conditions, _narrow, _words
+from pipeline.search import SearchFilters, _by_date, _dated_from, _filter_conditions, _narrow, _words
 from schemas.orm import DocumentRow, Organisation, Party
 
 SENDERS = 10  # the senders with most matches
@@ -80,10 +78,9 @@ def facets(session: Session, query: str, filters: SearchFilters | None = None, s
     columns = select(DocumentRow.id, func.coalesce(DocumentRow.version_of, DocumentRow.id).label("letter"),
                      DocumentRow.issue_date, DocumentRow.sender)
     rows: list[tuple[int, int, datetime.date | None, str | None]] | None = None
-    recent = _recent(session, limit, total) if total is not None and total > limit else None
+    recent = _recent(session, limit, total, dialect) if total is not None and total > limit else None
     if recent is not None:  # many match: the newest documents walked in date order, each checked
-        walked = _rows(session, columns.where(*conditions, recent)
-                       .order_by(DocumentRow.issue_date.desc(), DocumentRow.id.desc()).limit(limit + 1))
+        walked = _rows(session, columns.where(*conditions, recent).order_by(*_by_date(dialect, walk=True)).limit(limit + 1))
         if len({r[0] for r in walked}) > limit:  # else fewer lay among them than the density promised
             rows = walked
     if rows is None:
@@ -91,12 +88,7 @@ def facets(session: Session, query: str, filters: SearchFilters | None = None, s
         if total is None or total > limit:
             # the newest, read as a set and sorted, as search's `_newest` does: the date index walked in order
             # would read the whole archive for a set that holds few
-            order: tuple[UnaryExpression[Any], ...]
-            if dialect == "postgresql":
-                order = (literal_column("(documents.issue_date + 0)").desc().nulls_last(), DocumentRow.id.desc())
-            else:  # SQLite sorts NULL before any value: last when descending
-                order = (literal_column("+documents.issue_date").desc(), DocumentRow.id.desc())
-            found = found.order_by(*order).limit(limit + 1)
+            found = found.order_by(*_by_date(dialect)).limit(limit + 1)
         rows = _rows(session, found)
     newest = sorted({(day or datetime.date.min, doc_id) for doc_id, _, day, _ in rows}, reverse=True)  # nulls last, as in SQL
     counted = {doc_id for _, doc_id in newest[:limit]}
@@ -137,7 +129,7 @@ def _rows(session: Session, found: Select[int, int, datetime.date | None, str | 
             for doc_id, letter, day, sender in documents for name in linked.get(doc_id) or [None]]
 
 
-def _recent(session: Session, limit: int, total: int) -> ColumnElement[bool] | None:
+def _recent(session: Session, limit: int, total: int, dialect: str) -> ColumnElement[bool] | None:
     """Dated on or after the newest `window` documents, where `limit` of `total` matches should lie twice over
     (`window` = 2 × limit × archive / total); None when the matches are too sparse for that (a window of more
     than a quarter of the archive: the set is read instead). A common word (辦理: 87,279 of 106,392) reads
@@ -146,8 +138,4 @@ def _recent(session: Session, limit: int, total: int) -> ColumnElement[bool] | N
     window = 2 * limit * size // max(total, 1)
     if window > size // 4:
         return None
-    oldest = session.scalar(
-        select(DocumentRow.issue_date).where(DocumentRow.issue_date.is_not(None))
-        .order_by(DocumentRow.issue_date.desc(), DocumentRow.id.desc()).offset(window).limit(1)
-    )
-    return DocumentRow.issue_date >= oldest if oldest is not None else None
+    return _dated_from(session, window, dialect)

@@ -34,6 +34,7 @@ from sqlalchemy import (
     Integer,
     Select,
     TextClause,
+    UnaryExpression,
     and_,
     any_,
     column,
@@ -554,13 +555,29 @@ def _newest(
         rows = list(session.execute(select(DocumentRow.id, DocumentRow.issue_date).where(and_(*conditions))).tuples())
         rows.sort(key=lambda r: (r[1] is not None, r[1] or datetime.date.min, r[0]), reverse=True)
         return [r[0] for r in rows[:need]]
+    stmt = select(DocumentRow.id).where(and_(*conditions)).order_by(*_by_date(dialect, walk)).limit(need)
+    return list(session.scalars(stmt))
+
+
+def _by_date(dialect: str, walk: bool = False) -> tuple[UnaryExpression[Any], ...]:
+    """Newest first, undated last, then by id. Only a `walk` lets the date index serve the order:
+    otherwise the date is an expression (`+ 0`) so that the planner reads the set and sorts it."""
     if dialect == "postgresql":
         day = DocumentRow.issue_date if walk else literal_column("(documents.issue_date + 0)")
-        newest = day.desc().nulls_last()
-    else:  # SQLite sorts NULL before any value: last when descending
-        newest = (DocumentRow.issue_date if walk else literal_column("+documents.issue_date")).desc()
-    stmt = select(DocumentRow.id).where(and_(*conditions)).order_by(newest, DocumentRow.id.desc()).limit(need)
-    return list(session.scalars(stmt))
+        return day.desc().nulls_last(), DocumentRow.id.desc()
+    # SQLite sorts NULL before any value: last when descending
+    return (DocumentRow.issue_date if walk else literal_column("+documents.issue_date")).desc(), DocumentRow.id.desc()
+
+
+def _dated_from(session: Session, window: int, dialect: str) -> ColumnElement[bool] | None:
+    """Dated on or after the `window`-th newest dated document: the documents a walk in date order reads
+    (None when the archive holds fewer). Undated documents end no window: PostgreSQL sorts NULL
+    first when descending, and a window ending at one (6,392 undated documents) walked nothing."""
+    oldest = session.scalar(
+        select(DocumentRow.issue_date).where(DocumentRow.issue_date.is_not(None))
+        .order_by(*_by_date(dialect, walk=True)).offset(window).limit(1)
+    )
+    return DocumentRow.issue_date >= oldest if oldest is not None else None
 
 
 def _holding(session: Session, ids: Sequence[int], terms: Sequence[Term]) -> set[int]:
@@ -621,14 +638,9 @@ def rank(
     if total >= DENSE and not narrow:
         size = session.scalar(select(func.max(DocumentRow.id))) or 0
         window = min(WALK, max(1000, 8 * limit * size // total))
-        # PostgreSQL sorts NULL first when descending: without NULLS LAST the window's end was an
-        # undated document (forms, brochures) and nothing was ever walked
-        day = DocumentRow.issue_date.desc().nulls_last() if dialect == "postgresql" else DocumentRow.issue_date.desc()
-        oldest = session.scalar(
-            select(DocumentRow.issue_date).order_by(day, DocumentRow.id.desc()).offset(window).limit(1)
-        )
-        if oldest is not None:
-            walk = (DocumentRow.issue_date >= oldest, _tiers(terms, dialect, probe=True))
+        recent = _dated_from(session, window, dialect)
+        if recent is not None:
+            walk = (recent, _tiers(terms, dialect, probe=True))
     found: list[tuple[int, int]] = []
     for k, (score, tier) in enumerate(_tiers(terms, dialect, probe=False)):
         need = limit - len(found)
