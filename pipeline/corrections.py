@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import CommandError
@@ -264,26 +264,17 @@ def _reindex(archive: Archive, session: Session, doc_id: int) -> None:
 
 
 def _reindex_parties(session: Session, doc_id: int, doc: Document, canonical: dict[str, str | None]) -> None:
-    """The document's party rows as shown (a corrected 發文機關 or 正本 list), as ingest writes them
-    (pipeline/rows.py). A name is linked to its body when the archive already knows the body;
-    else it is found by its names alone (new organisations get their ids from ingest, which
-    numbers them itself)."""
-    from pipeline.matching import match_form, party_names
+    """The document's party rows as shown (a corrected 發文機關 or 正本 list), as ingest writes them. A name
+    is linked to its body when the archive already knows the body; else it is found by its names alone
+    (new organisations get their ids from ingest, which numbers them itself)."""
+    from pipeline.rows import party_rows
 
-    flagged = set(doc.cc_with_attachments or [])
     bodies = {c for c in canonical.values() if c}
     known = dict(session.execute(select(Organisation.name, Organisation.id).where(Organisation.name.in_(bodies))).tuples().all())
     session.execute(delete(Party).where(Party.document_id == doc_id))
-    positions: dict[str, int] = {}
-    for role, name in party_names(doc):
-        positions[role] = positions.get(role, -1) + 1
-        body = canonical.get(name)
-        session.add(Party(
-            document_id=doc_id, role=role, position=positions[role], name=name, name_key=match_form(name),
-            with_attachments=name in flagged and role in ("attendee", "observer", "cc_main", "cc_copy"),
-            organisation_id=known.get(body) if body else None,
-        ))
-    session.flush()
+    rows = party_rows(doc_id, doc, lambda name: known.get(canonical.get(name) or ""))
+    if rows:
+        session.execute(insert(Party), rows)
 
 
 @dataclass

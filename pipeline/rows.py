@@ -45,6 +45,26 @@ def organisation_of(name: str) -> str | None:
     return canonical_org(name)
 
 
+def party_rows(doc_id: int, doc: Document, link: Callable[[str], int | None]) -> list[dict[str, Any]]:
+    """The `parties` rows of a document, in the order it prints them (a position per role); `link` gives
+    a printed name's organisation row, if any. Ingest writes them, and a reviewer's correction rewrites them."""
+    flagged = set(doc.cc_with_attachments or [])
+    positions: dict[str, int] = {}
+    out: list[dict[str, Any]] = []
+    for role, name in party_names(doc):
+        positions[role] = positions.get(role, -1) + 1
+        out.append({
+            "document_id": doc_id,
+            "role": role,
+            "position": positions[role],
+            "name": name,
+            "name_key": match_form(name),
+            "with_attachments": name in flagged and role in ("attendee", "observer", "cc_main", "cc_copy"),
+            "organisation_id": link(name),
+        })
+    return out
+
+
 def letter_key(doc: Document) -> str | None:
     """Sender + 字號: the identity of a letter across the PDFs it arrives in (None for forms)."""
     number = number_key(doc.doc_number)
@@ -347,36 +367,26 @@ def plan_file(
             t["items"].extend(_items(doc_id, section, getattr(doc, section) or [], ids["items"]))
         if doc.text:  # an other document's text: one item of its own section (show reads it back)
             t["items"].extend(_items(doc_id, "text", [Item(label="", text=doc.text)], ids["items"]))
-        flagged = set(doc.cc_with_attachments or [])
-        positions: dict[str, int] = {}
-        for role, name in party_names(doc):
-            positions[role] = positions.get(role, -1) + 1
+
+        def link(name: str, canonical: dict[str, str | None] = canonical) -> int | None:
             org = canonical[name]
-            org_id = None
-            if org is not None:
-                org_id = known.organisations.get(org)
-                if org_id is None:
-                    org_id = known.organisations[org] = rows.new_organisations[org] = next(ids["organisations"])
-                    entry = gaz.get(org)
-                    t["organisations"].append(
-                        {
-                            "id": org_id,
-                            "name": org,
-                            "kind": entry.kind if entry else "local_agency",
-                            "parent": entry.parent if entry else None,
-                        }
-                    )
-            t["parties"].append(
-                {
-                    "document_id": doc_id,
-                    "role": role,
-                    "position": positions[role],
-                    "name": name,
-                    "name_key": match_form(name),
-                    "with_attachments": name in flagged and role in ("attendee", "observer", "cc_main", "cc_copy"),
-                    "organisation_id": org_id,
-                }
-            )
+            if org is None:
+                return None
+            org_id = known.organisations.get(org)
+            if org_id is None:
+                org_id = known.organisations[org] = rows.new_organisations[org] = next(ids["organisations"])
+                entry = gaz.get(org)
+                t["organisations"].append(
+                    {
+                        "id": org_id,
+                        "name": org,
+                        "kind": entry.kind if entry else "local_agency",
+                        "parent": entry.parent if entry else None,
+                    }
+                )
+            return org_id
+
+        t["parties"].extend(party_rows(doc_id, doc, link))
         for position, mention in enumerate(doc.dates):
             when = _date(mention.date)
             if when is not None:
