@@ -121,6 +121,38 @@ def parse_items(lines: list[str]) -> list[Item]:
     return [n.to_item() for n in roots]
 
 
+def _label_kind(label: str) -> str | None:
+    """The numbering a label is written in (`han`, `arabic`, `stem`), as `match_number` names its bare styles."""
+    if label and all(ch in HAN_DIGITS for ch in label):
+        return "han"
+    if label.isascii() and label.isdigit() and len(label) <= 3:
+        return "arabic"
+    if len(label) == 1 and label in STEMS:
+        return "stem"
+    return None
+
+
+def format_items(items: list[Item]) -> str:
+    """An item tree as the letter prints it, one item a line, indented by level (`一、…`, `（一）…`, `1、…`, `（1）…`): what a
+    reviewer edits, and what `parse_items` reads back into the same tree. Labels keep no punctuation,
+    so each level is written bare unless a level above it is, then in brackets: `parse_items` tells
+    levels apart by their form, so no item may share its form with an item it is nested in."""
+    lines: list[str] = []
+
+    def walk(level: list[Item], outer: frozenset[str], indent: str) -> None:
+        for item in level:
+            kind = _label_kind(item.label)
+            if kind is not None and kind in outer:
+                lines.append(f"{indent}（{item.label}）{item.text}")
+                walk(item.children, outer | {f"paren_{kind}"}, indent + "  ")
+            else:
+                lines.append(indent + (f"{item.label}、{item.text}" if item.label else item.text))
+                walk(item.children, outer | {kind} if kind else outer, indent + "  ")
+
+    walk(items, frozenset(), "")
+    return "\n".join(lines)
+
+
 def item_texts(items: list[Item]) -> list[str]:
     """Every item's text, depth first: what dates and references are searched in."""
     out: list[str] = []

@@ -101,8 +101,11 @@ def _view_lines(view: DocumentView) -> list[str]:
         if items:
             out.append(f"  {section}:")
             out.extend(_item_lines(items, 2))
+    from pipeline.corrections import as_text
+
     for fix in view.corrections:  # the values above are the corrected ones; what was read is kept
-        out.append(f"  corrected {fix.field}: {fix.old!r} → {fix.new!r} by {fix.actor} at {fix.at[:16]}")
+        old, new = as_text(fix.old), as_text(fix.new)
+        out.append(f"  corrected {fix.field}: {old!r} → {new!r} by {fix.actor} at {fix.at[:16]}")
     for c in view.copies:
         received = f"  收文 {c.received.org or ''} {c.received.date or ''} {c.received.number or ''}".rstrip() if c.received else ""
         original = c.stored_at or (f"{c.store_path} (in the file store)" if c.store_path else "no original kept")

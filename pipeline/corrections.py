@@ -7,6 +7,9 @@ wherever a document is read back (`pipeline.show.load_document`: `gongwen show`,
 letter page, the API, the golden export), in search hits' subject and sender, and in the
 search index (the document's search text is written anew from the corrected document).
 
+A 說明/辦法/備註 tree is corrected as the letter prints it (numbered text, one item a line) and read
+back by the extractor's numbering parser (`extractors.numbering.parse_items`); its value is the tree's JSON.
+
 The review list is the fields whose confidence is below a threshold and that no one has
 corrected (or confirmed: a correction may keep the value), worst first
 (docs/web.md#review). `export_goldens` writes the files holding corrected letters as golden
@@ -32,7 +35,7 @@ from schemas.orm import Appearance, FieldConfidence, FieldCorrection, Organisati
 
 if TYPE_CHECKING:  # search hits get corrections without loading the pydantic models
     from pipeline.db import Archive
-    from schemas.letter import Document, FieldBox
+    from schemas.letter import Document, FieldBox, Item
 
 REVIEW_THRESHOLD = 0.8  # fields less sure than this are listed for review (GONGWEN_REVIEW_THRESHOLD)
 REVIEW_LIMIT = 200  # fields on one review page
@@ -49,11 +52,14 @@ TEXT_FIELDS: dict[str, str] = {
 }
 DATE_FIELDS: dict[str, str] = {"issue_date": "發文日期", "deadline": "應辦期限"}
 LIST_FIELDS: dict[str, str] = {"cc_main": "正本", "cc_copy": "副本", "attendees": "出席者", "observers": "列席者"}
-CORRECTABLE: dict[str, str] = {**TEXT_FIELDS, **DATE_FIELDS, **LIST_FIELDS}
-# what else has a confidence, named for the review list (corrected on the letter, not here)
+# numbered trees, edited as the letter prints them (一、… （一）… 1、…) and read back by the extractor's parser
+TREE_FIELDS: dict[str, str] = {"explanation": "說明", "measures": "辦法", "notes": "備註"}
+CORRECTABLE: dict[str, str] = {**TEXT_FIELDS, **DATE_FIELDS, **LIST_FIELDS, **TREE_FIELDS}
+# what else has a confidence, named for the review list (not corrected: derived from other fields, or,
+# for a notice's several 主旨, not kept by the archive apart from the first)
 OTHER_LABELS: dict[str, str] = {
-    "explanation": "說明", "measures": "辦法", "notes": "備註", "contact": "聯絡資訊", "received": "收文章",
-    "references": "引用字號", "notices": "主旨（多則）", "meeting_time": "開會時間", "distribution": "編送對象",
+    "contact": "聯絡資訊", "received": "收文章", "references": "引用字號", "notices": "主旨（多則）",
+    "meeting_time": "開會時間", "distribution": "編送對象",
 }
 LIST_SEPARATOR = "、"
 
@@ -75,16 +81,32 @@ def value_of(doc: Document, name: str) -> Any:
     return getattr(doc, head, None)
 
 
+def _tree(value: list[Any]) -> list[Item]:
+    """A tree as Items, from Items or from their JSON (a stored correction)."""
+    from schemas.letter import Item
+
+    return [v if isinstance(v, Item) else Item.model_validate(v) for v in value]
+
+
 def as_text(value: Any) -> str:
-    """A value as a reviewer reads and types it: lists joined with 、, nothing as ''."""
+    """A value as a reviewer reads and types it: lists joined with 、, a tree numbered one item a line, nothing as ''."""
     if value is None:
         return ""
+    if isinstance(value, list) and value and not isinstance(value[0], str):
+        from extractors.numbering import format_items
+
+        return format_items(_tree(value))
     if isinstance(value, list):
         return LIST_SEPARATOR.join(str(v) for v in value)
     return str(value)
 
 
-def parse_value(name: str, text: str) -> str | list[str] | None:
+def as_json(value: Any) -> str | None:
+    """A value as `field_corrections` stores it (a tree's Items as their JSON); None for no value."""
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=lambda v: v.model_dump())
+
+
+def parse_value(name: str, text: str) -> str | list[str] | list[dict[str, Any]] | None:
     """What a reviewer typed, as the field's value; blank is no value (the field was not printed)."""
     if name not in CORRECTABLE:
         raise CorrectionError(f"{name}: not a field that can be corrected here (one of {', '.join(CORRECTABLE)})")
@@ -108,6 +130,10 @@ def parse_value(name: str, text: str) -> str | list[str] | None:
     if name in LIST_FIELDS:
         parts = [p.strip() for p in text.replace("，", LIST_SEPARATOR).replace(",", LIST_SEPARATOR).split(LIST_SEPARATOR)]
         return [p for p in parts if p] or None
+    if name in TREE_FIELDS:
+        from extractors.numbering import parse_items
+
+        return [item.model_dump() for item in parse_items(text.splitlines())] or None
     return text
 
 
@@ -120,7 +146,7 @@ def set_value(doc: Document, name: str, value: Any) -> None:
         setattr(contact, part, value)
         doc.contact = contact if any(v is not None for v in contact.model_dump().values()) else None
     else:
-        setattr(doc, head, value)
+        setattr(doc, head, _tree(value) if name in TREE_FIELDS and value else value)
 
 
 def latest(session: Session, doc_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
@@ -217,11 +243,9 @@ def correct(archive: Archive, doc_id: int, name: str, text: str, actor: str) -> 
             raise CorrectionError(f"#{doc_id} is not in the archive")
         if name.startswith("contact.") and doc.kind != "letter":
             raise CorrectionError(f"{label_of(name)}: #{doc_id} is not a letter")
-        old = value_of(doc, name)
         row = FieldCorrection(
-            document_id=doc_id, field=name, old_value=None if old is None else json.dumps(old, ensure_ascii=False),
-            new_value=None if value is None else json.dumps(value, ensure_ascii=False), actor=actor,
-            at=datetime.datetime.now(datetime.UTC),
+            document_id=doc_id, field=name, old_value=as_json(value_of(doc, name)), new_value=as_json(value),
+            actor=actor, at=datetime.datetime.now(datetime.UTC),
         )
         session.add(row)
         session.flush()
@@ -323,8 +347,8 @@ def review_list(session: Session, threshold: float = REVIEW_THRESHOLD, limit: in
         if doc is None:
             continue
         out.append(ReviewItem(
-            doc_id, name, label_of(name), confidence, as_text(value_of(doc, name)) if name in CORRECTABLE else
-            json.dumps(value_of(doc, name), ensure_ascii=False, default=lambda v: v.model_dump()),
+            doc_id, name, label_of(name), confidence,
+            as_text(value_of(doc, name)) if name in CORRECTABLE else as_json(value_of(doc, name)) or "",
             name in CORRECTABLE, doc.sender, doc.doc_number, doc.subject or doc.title,
             list((doc.boxes or {}).get(name, [])),
         ))

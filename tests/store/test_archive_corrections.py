@@ -79,3 +79,32 @@ def test_a_corrected_party_is_what_the_filters_find(
     assert shown is not None and raw is not None
     assert shown.cc_main == ["臺北市藥師公會", "測試更正公會"] and raw.cc_main == read_cc and read_cc != shown.cc_main
     assert raw.sender == read_sender
+
+
+def test_a_corrected_tree_is_shown_and_searched(
+    archive: Archive, extract: Callable[[Path], FileResult], samples_dir: Path
+) -> None:
+    """說明 corrected as printed text: parsed back into items by the extractor's parser, the index follows it."""
+    from pipeline.corrections import as_text
+
+    pdf = samples_dir / "own_10.pdf"
+    letter = store_result(archive, extract(pdf), pdf).documents[0]
+    with archive.session() as session:
+        read = load_document(session, letter)
+    assert read is not None and read.explanation is not None
+    printed = as_text(read.explanation).splitlines()
+    assert printed[0].startswith("一、依據衛生福利部食品藥物管理署")
+    made = correct(archive, letter, "explanation", "\n".join([*printed[:3], "四、請於期限內以電子郵件回復瑪卡巴卡。"]),
+                   "reviewer")
+    assert made.new[3] == {"label": "四", "text": "請於期限內以電子郵件回復瑪卡巴卡。", "children": []}
+    with archive.session() as session:
+        shown, raw = load_document(session, letter), load_document(session, letter, corrected=False)
+        assert [h.id for h in search(session, "瑪卡巴卡").hits] == [letter]
+        assert letter not in [h.id for h in search(session, "請填寫修正意見表").hits]
+    assert shown is not None and raw is not None
+    assert [i.text for i in shown.explanation or []][3] == "請於期限內以電子郵件回復瑪卡巴卡。"
+    assert raw.explanation == read.explanation
+    correct(archive, letter, "measures", "", "reviewer")  # blank: no 辦法 (a confirmation of none)
+    with archive.session() as session:
+        doc = load_document(session, letter)
+    assert doc is not None and doc.measures is None and doc.confidence["measures"] == 1.0

@@ -163,7 +163,7 @@ def test_corrections_that_cannot_be_taken_say_why(client: TestClient, as_role: A
     letter = doc_id(web_archive, OWN_10)
     client.post(f"/review/{letter}/issue_date", data={"value": "下禮拜", "csrf_token": token})
     assert "not a date" in _text(client.get("/review").text)
-    client.post(f"/review/{letter}/explanation", data={"value": "x", "csrf_token": token})
+    client.post(f"/review/{letter}/references", data={"value": "x", "csrf_token": token})
     assert "not a field that can be corrected here" in _text(client.get("/review").text)
     # a ROC date is taken, stored as ISO
     client.post(f"/review/{letter}/issue_date", data={"value": "113/01/15", "csrf_token": token})
@@ -249,3 +249,86 @@ def test_gongwen_show_prints_the_correction_and_what_was_read(
     shown = json.loads(CliRunner().invoke(app, ["show", str(letter), "--json"]).output)
     assert shown["sender"] == "更正後的公會" and shown["corrections"][0]["old"] == "中華民國藥師公會全國聯合會"
     assert shown["boxes"]["sender"][0]["page"] == 1
+
+
+def test_a_corrected_explanation_is_a_tree_shown_searched_and_exported(
+    client: TestClient, web_archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """說明 is edited as printed (numbered, one item a line) and read back by the extractor's numbering parser."""
+    from pipeline.cli import app
+    from pipeline.search import search
+
+    login = client.post("/api/login", json={"name": "clerk", "password": "correct horse battery"}).json()
+    headers = {"X-CSRF-Token": login["csrf_token"]}
+    letter = doc_id(web_archive, OWN_10)
+    with web_archive.session() as session:
+        read = load_document(session, letter)
+        assert read is not None and read.explanation is not None
+        assert letter in [h.id for h in search(session, "國家發展委員會公共政策網路參與平臺").hits]
+    # the value offered is the tree as printed: the reviewer rewrites item 三 and adds a sub-item under it
+    listed = client.get("/api/review", params={"threshold": 1}).json()["fields"]
+    shown = next(i for i in listed if i["document_id"] == letter and i["field"] == "explanation")
+    assert shown["correctable"] and shown["label"] == "說明"
+    assert shown["value"].splitlines()[2].startswith("三、草案全文請至國家發展委員會")
+    lines = shown["value"].splitlines()
+    lines[2] = "三、草案全文請至審核員更正的瑪卡巴卡平臺查閱，"
+    lines.insert(3, "  （一）紙本請洽本會\n秘書處索取。")  # a wrapped line continues its item
+    made = client.post(f"/api/review/{letter}/explanation", json={"value": "\n".join(lines)}, headers=headers)
+    assert made.status_code == 200, made.text
+    assert made.json()["old"] == [i.model_dump() for i in read.explanation]
+    third = {"label": "三", "text": "草案全文請至審核員更正的瑪卡巴卡平臺查閱，",
+             "children": [{"label": "一", "text": "紙本請洽本會秘書處索取。", "children": []}]}
+    expected = [*made.json()["old"][:2], third, made.json()["old"][3]]
+    assert made.json()["new"] == expected
+    # kept apart: the item rows are what was read
+    with web_archive.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM items WHERE document_id = :i AND text LIKE '%瑪卡巴卡%'"),
+                            {"i": letter}).scalar() == 0
+    # shown everywhere: the API, `gongwen show --json`, the letter page; the review list no longer holds it
+    api = client.get(f"/api/letters/{letter}").json()
+    assert api["explanation"] == expected and api["confidence"]["explanation"] == 1.0
+    monkeypatch.setenv("GONGWEN_DATABASE_URL", str(web_archive.engine.url))
+    monkeypatch.setenv("GONGWEN_FILES_DIR", str(web_archive.files))
+    run = CliRunner().invoke(app, ["show", str(letter), "--json"])
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.output)["explanation"] == expected
+    page = _text(client.get(f"/letters/{letter}").text)
+    assert "瑪卡巴卡平臺" in page and "紙本請洽本會秘書處索取。" in page and "更正紀錄" in page
+    assert not any(i["field"] == "explanation" and i["document_id"] == letter
+                   for i in client.get("/api/review", params={"threshold": 1}).json()["fields"])
+    # searched: the new words are found, the words replaced no longer
+    with web_archive.session() as session:
+        assert [h.id for h in search(session, "瑪卡巴卡平臺").hits] == [letter]
+        assert [h.id for h in search(session, "秘書處索取").hits] == [letter]
+        assert letter not in [h.id for h in search(session, "國家發展委員會公共政策網路參與平臺").hits]
+        assert letter in [h.id for h in search(session, "修正意見表").hits]  # the items not changed still are
+    # exported as a golden that `gongwen eval` reads and scores: the changed item is the one failure
+    out = tmp_path / "goldens"
+    assert CliRunner().invoke(app, ["review", "export", str(out)]).exit_code == 0
+    golden = json.loads((out / "own_10.json").read_text(encoding="utf-8"))
+    assert golden["documents"][0]["explanation"] == expected
+    report = evaluate(out)
+    assert report.files == 1 and not report.errors
+    assert {f.field for f in report.failures} == {"explanation"}
+    # blank: the letter has no 說明
+    assert client.post(f"/api/review/{letter}/explanation", json={"value": " \n"}, headers=headers).json()["new"] is None
+    assert client.get(f"/api/letters/{letter}").json()["explanation"] is None
+
+
+def test_the_review_page_offers_a_tree_as_printed_and_takes_it_back(
+    client: TestClient, as_role: AsRole, web_archive: Archive
+) -> None:
+    token = as_role("clerk")
+    letter = doc_id(web_archive, OWN_10)
+    page = client.get("/review?threshold=1").text
+    row = page[page.index(f'<tr id="review-{letter}-explanation">'):]
+    area = re.search(r'<textarea name="value" rows="(\d+)"[^>]*>([^<]*)</textarea>', row[:row.index("</tr>")])
+    assert area is not None and int(area.group(1)) == 4
+    printed = unescape(area.group(2))
+    assert printed.splitlines()[1].startswith("二、旨揭草案修正重點")
+    done = client.post(f"/review/{letter}/explanation",
+                       data={"value": printed.replace("3日內", "5日內"), "csrf_token": token, "back": "/review"})
+    assert done.status_code == 303
+    assert "說明 已更正為「一、依據" in _text(client.get("/review").text)
+    explanation = client.get(f"/api/letters/{letter}").json()["explanation"]
+    assert "應於5日內將回收藥品下架" in explanation[1]["text"] and len(explanation) == 4
