@@ -1,7 +1,7 @@
 """Counts beside a search: how many of the documents it matches came from each sender, and in each month.
 
-Over the match set, not the page shown: the same word and filter conditions as
-`pipeline.search` (its `_words`, `_filter_conditions`, `_narrow`). A letter with
+Over the match set, not the page shown: the same word and filter conditions as `pipeline.search`
+(`pipeline.search_sql`: `word_conditions`, `filter_conditions`, `filters_are_narrow`). A letter with
 several versions counts once (by its first version, as `search` counts it). A sender is its
 organisation's canonical name when the archive linked it to one (衛福部 and 衛生福利部 are one
 body, one row), else the name as printed: the name the `sender` filter takes back.
@@ -34,7 +34,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from pipeline.matching import parse_query
-from pipeline.search import SearchFilters, _by_date, _dated_from, _filter_conditions, _narrow, _words
+from pipeline.search_sql import (
+    SearchFilters,
+    by_date,
+    dated_from,
+    filter_conditions,
+    filters_are_narrow,
+    word_conditions,
+)
 from schemas.orm import DocumentRow, Organisation, Party
 
 SENDERS = 10  # the senders with most matches
@@ -72,23 +79,23 @@ def facets(session: Session, query: str, filters: SearchFilters | None = None, s
         # words: the gram index, not a scan, as search does; filters alone: a scan may be the plan, even in a
         # transaction where search has turned it off
         session.execute(text(f"SET LOCAL enable_seqscan = {'off' if terms else 'on'}"))
-    narrow = _narrow(session, terms, filters, dialect)
-    conditions = _words(terms, dialect, probe=narrow)
-    conditions += _filter_conditions(filters, dialect)
+    narrow = filters_are_narrow(session, terms, filters, dialect)
+    conditions = word_conditions(terms, dialect, probe=narrow)
+    conditions += filter_conditions(filters, dialect)
     columns = select(DocumentRow.id, func.coalesce(DocumentRow.version_of, DocumentRow.id).label("letter"),
                      DocumentRow.issue_date, DocumentRow.sender)
     rows: list[tuple[int, int, datetime.date | None, str | None]] | None = None
     recent = _recent(session, limit, total, dialect) if total is not None and total > limit else None
     if recent is not None:  # many match: the newest documents walked in date order, each checked
-        walked = _rows(session, columns.where(*conditions, recent).order_by(*_by_date(dialect, walk=True)).limit(limit + 1))
+        walked = _rows(session, columns.where(*conditions, recent).order_by(*by_date(dialect, walk=True)).limit(limit + 1))
         if len({r[0] for r in walked}) > limit:  # else fewer lay among them than the density promised
             rows = walked
     if rows is None:
         found = columns.where(*conditions)
         if total is None or total > limit:
-            # the newest, read as a set and sorted, as search's `_newest` does: the date index walked in order
+            # the newest, read as a set and sorted, as search's `newest` does: the date index walked in order
             # would read the whole archive for a set that holds few
-            found = found.order_by(*_by_date(dialect)).limit(limit + 1)
+            found = found.order_by(*by_date(dialect)).limit(limit + 1)
         rows = _rows(session, found)
     newest = sorted({(day or datetime.date.min, doc_id) for doc_id, _, day, _ in rows}, reverse=True)  # nulls last, as in SQL
     counted = {doc_id for _, doc_id in newest[:limit]}
@@ -138,4 +145,4 @@ def _recent(session: Session, limit: int, total: int, dialect: str) -> ColumnEle
     window = 2 * limit * size // max(total, 1)
     if window > size // 4:
         return None
-    return _dated_from(session, window, dialect)
+    return dated_from(session, window, dialect)

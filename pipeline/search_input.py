@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from extractors.glossary import SPEEDS
 
 if TYPE_CHECKING:
-    from pipeline.search import SearchFilters
+    from pipeline.search_sql import SearchFilters
 
 KINDS = ("letter", "form", "other")
 
@@ -107,7 +107,7 @@ def search_filters(
     names: FieldNames = CLI_NAMES,
 ) -> SearchFilters:
     """The filters as typed, read and checked (a kind, a date range the right way round); blanks are no filter."""
-    from pipeline.search import SearchFilters
+    from pipeline.search_sql import SearchFilters
 
     kind = kind.strip() if kind and kind.strip() else None
     if kind is not None and kind not in KINDS:

@@ -80,7 +80,7 @@ def test_extract_of_a_born_digital_letter_loads_no_archive_flow_ocr_or_routing(t
     assert json.loads(run.stdout)["documents"]
     assert _tops(modules) & (OCR_STACK | FLOWS | ARCHIVE) == set()
     assert _within(modules, "pipeline.routing", "pipeline.ocr", "pipeline.db", "pipeline.store", "pipeline.rows",
-                   "pipeline.writer", "pipeline.search") == []
+                   "pipeline.writer", "pipeline.search", "pipeline.search_sql") == []
 
 
 def test_spacy_is_loaded_by_the_first_letter_not_by_the_extract_command(tmp_path: Path) -> None:

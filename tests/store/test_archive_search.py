@@ -254,6 +254,7 @@ def test_the_plans_of_a_large_archive_give_the_same_results(
     then the ranks' sets are read whole; filters that keep few documents (`NARROW`: all of them
     here) drive instead: tiny and huge thresholds take every path on this small archive."""
     import pipeline.search as search_module
+    import pipeline.search_sql as search_sql
 
     cases: list[tuple[str, dict[str, object]]] = [
         ("細胞治療", {}), ("細胞", {}), ("台中", {}), ("醫策會", {}), ("警", {}), ("醫策會 細胞", {}),
@@ -275,7 +276,7 @@ def test_the_plans_of_a_large_archive_give_the_same_results(
     assert all(expected[:4]) and not expected[7]
     monkeypatch.setattr(search_module, "DENSE", 1)
     monkeypatch.setattr(search_module, "WALK", walk)
-    monkeypatch.setattr(search_module, "NARROW", 1)  # filters never drive
+    monkeypatch.setattr(search_sql, "NARROW", 1)  # filters never drive
     assert ranked() == expected
 
 
@@ -285,7 +286,7 @@ def test_a_long_word_is_not_found_in_a_letter_holding_its_pieces_apart(
     """PostgreSQL finds a word of four characters or more by its three-character pieces (all held):
     a letter holding 量子糾 and 子糾纏 apart is never listed, is counted only in an estimate of a
     large count (which says so), and SQLite counts exactly whatever the size."""
-    import pipeline.search as search_module
+    import pipeline.search_sql as search_sql
 
     [_, letter] = extract(samples_dir / "seed_003.pdf").documents
     files: list[FileResult] = []
@@ -299,7 +300,7 @@ def test_a_long_word_is_not_found_in_a_letter_holding_its_pieces_apart(
         found = search(s, "量子糾纏")
         assert [h.doc_number for h in found.hits] == ["衛部資字第1112660500號"]
         assert (found.total, found.exact) == (1, True)  # a small count is checked in the text
-        monkeypatch.setattr(search_module, "EXACT_COUNT", 0)  # every count "large"
+        monkeypatch.setattr(search_sql, "EXACT_COUNT", 0)  # every count "large"
         found = search(s, "量子糾纏")
         assert [h.doc_number for h in found.hits] == ["衛部資字第1112660500號"]
         assert (found.total, found.exact) == ((2, False) if postgres else (1, True))
