@@ -1,8 +1,8 @@
-"""`gongwen review list|export` (docs/cli.md#gongwen-review): the fields to review and the office's corrected
-letters as golden JSON, registered by pipeline/cli.py.
+"""`gongwen review list|boxes|export` (docs/cli.md#gongwen-review): the fields to review, the boxes of letters
+stored before boxes were recorded, and the office's corrected letters as golden JSON, registered by pipeline/cli.py.
 
-Exit codes (docs/cli.md#exit-codes): 0 done; 2 usage error (a threshold outside 0..1, an output that is
-a file). Every failure is one line on stderr. The archive is imported inside the commands.
+Exit codes (docs/cli.md#exit-codes): 0 done; 1 an original that `boxes` could not read; 2 usage error (a
+threshold outside 0..1, an output that is a file). Every failure is one line on stderr. The archive is imported inside the commands.
 """
 
 from __future__ import annotations
@@ -43,6 +43,34 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"#{item.document_id}\t{item.field}\t{item.confidence:.2f}\t{value}")
         typer.echo(f"{total} field(s) below {threshold}" + (f", {len(items)} shown" if total > len(items) else ""),
                    err=True)
+
+    @review_app.command("boxes")
+    def boxes_cmd(
+        no_ocr: Annotated[bool, typer.Option("--no-ocr", help="read text layers only: scanned letters stay unmatched")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="JSON: the counts, and the letters and files not done")] = False,
+    ) -> None:
+        """Boxes for the letters stored before boxes were recorded: their originals read again, only the boxes written."""
+        from functools import partial
+
+        from pipeline.backfill import backfill_boxes
+        from pipeline.db import open_archive
+        from pipeline.extract import extract_file
+
+        archive = open_archive(create=False)
+        archive.check_writable()
+
+        def told(file_id: int, path: str, given: list[int]) -> None:
+            if given and not as_json:
+                typer.echo(f"file #{file_id} {path}: boxes for " + ", ".join(f"#{i}" for i in given))
+
+        report = backfill_boxes(archive, partial(extract_file, ocr=None) if no_ocr else extract_file, told)
+        if as_json:
+            typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        else:
+            for line in report.lines():
+                typer.echo(line)
+        if report.failed:
+            raise typer.Exit(1)
 
     @review_app.command("export")
     def export_cmd(

@@ -73,3 +73,17 @@ def keep_original(source: Path, sha256: str, root: Path) -> str:
         Path(tmp).unlink(missing_ok=True)
         raise
     return rel
+
+
+def kept_original(root: Path, path: str, sha256: str, store_path: str | None) -> tuple[Path, str] | None:
+    """(where a stored file's original is kept, the name it had) when it is kept inside the store at `root`.
+
+    `path` is the name the file was ingested under; `store_path` comes from the archive and is checked
+    to stay under the store."""
+    if not store_path:
+        return None
+    root = root.resolve()
+    kept = (root / store_path).resolve()
+    if not kept.is_relative_to(root) or not kept.is_file():
+        return None
+    return kept, Path(path.replace("\\", "/")).name or f"{sha256}.pdf"

@@ -65,6 +65,16 @@ def party_rows(doc_id: int, doc: Document, link: Callable[[str], int | None]) ->
     return out
 
 
+def box_rows(doc_id: int, doc: Document) -> list[dict[str, Any]]:
+    """The `field_boxes` rows of a document: ingest writes them, and `gongwen review boxes` for a letter
+    stored before boxes were recorded."""
+    return [
+        {"document_id": doc_id, "field": name, "position": position, "page": b.page,
+         "x0": b.box[0], "y0": b.box[1], "x1": b.box[2], "y1": b.box[3]}
+        for name, boxes in (doc.boxes or {}).items() for position, b in enumerate(boxes)
+    ]
+
+
 def letter_key(doc: Document) -> str | None:
     """Sender + 字號: the identity of a letter across the PDFs it arrives in (None for forms)."""
     number = number_key(doc.doc_number)
@@ -401,11 +411,7 @@ def plan_file(
         t["field_confidences"].extend(
             {"document_id": doc_id, "field": name, "value": float(value)} for name, value in doc.confidence.items()
         )
-        t["field_boxes"].extend(
-            {"document_id": doc_id, "field": name, "position": position, "page": b.page,
-             "x0": b.box[0], "y0": b.box[1], "x1": b.box[2], "y1": b.box[3]}
-            for name, boxes in (doc.boxes or {}).items() for position, b in enumerate(boxes)
-        )
+        t["field_boxes"].extend(box_rows(doc_id, doc))
         for table, row in search_rows(doc_id, searchable, dialect).items():
             t[table].append(row)
     return report

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from pipeline.db import Archive
 from pipeline.facets import Facets, facets
+from pipeline.filestore import kept_original
 from pipeline.routing.queue import (
     QueueError,
     QueueFilters,
@@ -186,18 +187,7 @@ def original_pdf(archive: Archive, doc_id: int, file_id: int) -> tuple[Path, str
             .where(Appearance.document_id == doc_id, StoredFile.id == file_id)
             .limit(1)
         ).first()
-    return kept_original(archive, row.path, row.sha256, row.store_path) if row is not None else None
-
-
-def kept_original(archive: Archive, path: str, sha256: str, store_path: str | None) -> tuple[Path, str] | None:
-    """(where a stored file's original is kept, the name it had) when it is kept inside the file store."""
-    if not store_path:
-        return None
-    root = archive.files.resolve()
-    kept = (root / store_path).resolve()
-    if not kept.is_relative_to(root) or not kept.is_file():
-        return None
-    return kept, Path(path.replace("\\", "/")).name or f"{sha256}.pdf"
+    return kept_original(archive.files, row.path, row.sha256, row.store_path) if row is not None else None
 
 
 def queue_form(

@@ -24,7 +24,7 @@ from pipeline.corrections import (
 )
 from pipeline.db import Archive
 from pipeline.errors import CommandError
-from pipeline.web.common import kept_original
+from pipeline.filestore import kept_original
 from schemas.letter import Document
 from schemas.orm import Appearance, DocumentRow, StoredFile
 
@@ -84,7 +84,7 @@ def _source(archive: Archive, doc_id: int) -> tuple[Path, int, int] | None:
         ).first()
     if row is None or row.page_first < 1:
         return None
-    found = kept_original(archive, row.path, row.sha256, row.store_path)
+    found = kept_original(archive.files, row.path, row.sha256, row.store_path)
     if found is None or found[0].suffix.lower() != ".pdf":
         return None
     last = min(row.page_last, row.page_first + MAX_PAGE_IMAGES - 1)

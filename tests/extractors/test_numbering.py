@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.numbering import join_text, match_number, parse_items
+from extractors.numbering import format_items, join_text, match_number, parse_items
+from schemas.letter import Item
 
 
 @pytest.mark.parametrize(
@@ -85,3 +86,29 @@ def test_join_keeps_latin_words_apart_and_han_together() -> None:
     assert join_text("Aesthetic Medicine Clinic", "Quality") == "Aesthetic Medicine Clinic Quality"
     assert join_text("醫事人員", "憑證") == "醫事人員憑證"
     assert join_text("https://www.jct.org.tw/np-", "1252-1.html") == "https://www.jct.org.tw/np-1252-1.html"
+
+
+def _golden_trees() -> list[list[Item]]:
+    import json
+    from pathlib import Path
+
+    trees = []
+    for path in sorted((Path(__file__).resolve().parents[2] / "samples").rglob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for doc in data.get("documents", []) if isinstance(data, dict) else []:
+            trees += [[Item.model_validate(i) for i in doc[k]] for k in ("explanation", "measures", "notes") if doc.get(k)]
+    return trees
+
+
+def test_a_tree_written_as_printed_reads_back_the_same() -> None:
+    """What a reviewer edits (format_items) is what parse_items reads: every golden tree, and a level that
+    goes 一、 → 1、 → （一） → （1）."""
+    trees = _golden_trees()
+    assert len(trees) > 50
+    for items in trees:
+        assert parse_items(format_items(items).splitlines()) == items
+    mixed = [Item(label="一", text="甲", children=[Item(label="1", text="乙", children=[
+        Item(label="一", text="丙", children=[Item(label="1", text="丁")])])])]
+    assert format_items(mixed).splitlines() == ["一、甲", "  1、乙", "    （一）丙", "      （1）丁"]
+    assert parse_items(format_items(mixed).splitlines()) == mixed
+    assert format_items([Item(label="", text="前言"), Item(label="一", text="第一項")]) == "前言\n一、第一項"

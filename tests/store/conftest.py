@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from pipeline.db import Archive, make_engine, upgrade
+from pipeline.db import Archive, close_archives, make_engine, upgrade
 from pipeline.extract import extract_file
 from schemas.letter import FileResult
 from schemas.orm import Base
@@ -112,6 +112,15 @@ def archive(db_url: str, tmp_path: Path) -> Iterator[Archive]:
     arch = Archive(make_engine(db_url), tmp_path / "files")
     yield arch
     arch.engine.dispose()
+
+
+@pytest.fixture
+def env(db_url: str, archive: Archive, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The CLI's archive is the test's (`archive`): for commands run with CliRunner."""
+    monkeypatch.setenv("GONGWEN_DATABASE_URL", db_url)
+    monkeypatch.setenv("GONGWEN_FILES_DIR", str(archive.files))
+    yield
+    close_archives()
 
 
 _extracted: dict[Path, FileResult] = {}

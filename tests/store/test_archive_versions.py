@@ -9,7 +9,7 @@ are rendered by the project's generator from a sample source with its text chang
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.db import Archive, close_archives
+from pipeline.db import Archive
 from pipeline.reports import FileReport, IngestSummary
 from pipeline.search import search
 from pipeline.show import find_documents, show
@@ -115,14 +115,6 @@ def test_a_born_digital_version_is_shown_over_one_read_by_ocr(
     assert sorted((v.id, v.born_digital, v.shown) for v in view.versions) == sorted(
         [(ids["original"], True, True), (ids["corrected_scan"], False, False)])
     assert all("ocr" in (v.text_source or "") for v in view.versions if not v.born_digital)
-
-
-@pytest.fixture
-def env(db_url: str, archive: Archive, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("GONGWEN_DATABASE_URL", db_url)
-    monkeypatch.setenv("GONGWEN_FILES_DIR", str(archive.files))
-    yield
-    close_archives()
 
 
 def test_show_says_which_version_it_shows(
