@@ -1,7 +1,7 @@
 """Counts beside a search: how many of the documents it matches came from each sender, and in each month.
 
 Over the match set, not the page shown: the same word and filter conditions as `pipeline.search`
-(`pipeline.search_sql`: `word_conditions`, `filter_conditions`, `filters_are_narrow`). A letter with
+(`pipeline.search_sql`: `word_conditions`, `filter_conditions`, `narrowed`). A letter with
 several versions counts once (by its first version, as `search` counts it). A sender is its
 organisation's canonical name when the archive linked it to one (衛福部 and 衛生福利部 are one
 body, one row), else the name as printed: the name the `sender` filter takes back.
@@ -21,12 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
-    Integer,
     Select,
-    any_,
-    cast,
     func,
     select,
     text,
@@ -39,7 +35,9 @@ from pipeline.search_sql import (
     by_date,
     dated_from,
     filter_conditions,
-    filters_are_narrow,
+    narrowed,
+    text_conditions,
+    within,
     word_conditions,
 )
 from schemas.orm import DocumentRow, Organisation, Party
@@ -79,9 +77,11 @@ def facets(session: Session, query: str, filters: SearchFilters | None = None, s
         # words: the gram index, not a scan, as search does; filters alone: a scan may be the plan, even in a
         # transaction where search has turned it off
         session.execute(text(f"SET LOCAL enable_seqscan = {'off' if terms else 'on'}"))
-    narrow = filters_are_narrow(session, terms, filters, dialect)
-    conditions = word_conditions(terms, dialect, probe=narrow)
-    conditions += filter_conditions(filters, dialect)
+    narrow = narrowed(session, terms, filters, dialect)
+    if narrow is None:
+        conditions = word_conditions(terms, dialect) + filter_conditions(filters, dialect)
+    else:  # the few documents the filters keep, each checked in its text, as search does
+        conditions = [within(narrow, dialect), *text_conditions(terms)]
     columns = select(DocumentRow.id, func.coalesce(DocumentRow.version_of, DocumentRow.id).label("letter"),
                      DocumentRow.issue_date, DocumentRow.sender)
     rows: list[tuple[int, int, datetime.date | None, str | None]] | None = None
@@ -122,9 +122,7 @@ def _rows(session: Session, found: Select[int, int, datetime.date | None, str | 
     (joined in the same statement, PostgreSQL read all 100,000 sender rows to hash them: 150 ms)."""
     documents = session.execute(found).all()
     ids = [d[0] for d in documents]
-    # PostgreSQL: the ids as one array, not 2,000 parameters to plan (30–40 ms)
-    wanted = Party.document_id == any_(cast(ids, ARRAY(Integer))) if session.get_bind().dialect.name == "postgresql" \
-        else Party.document_id.in_(ids)
+    wanted = within(ids, session.get_bind().dialect.name, Party.document_id)
     linked: dict[int, list[str | None]] = defaultdict(list)
     for doc_id, name in session.execute(
         select(Party.document_id, func.coalesce(Organisation.name, Party.name))  # the party as shown (corrected)

@@ -39,14 +39,16 @@ from pipeline.search_sql import (
     count,
     dated_from,
     filter_conditions,
-    filters_are_narrow,
     first_holding,
     holding,
     in_column,
+    narrowed,
     newest,
     pg_chained,
     pg_words,
     sent_by,
+    text_conditions,
+    within,
     word_conditions,
 )
 from schemas.orm import DocumentRow, ItemRow, Party
@@ -140,37 +142,37 @@ def rank(
     is asked in turn for its newest documents until `limit` are found. Neither database can
     tell how many documents hold a substring (SQLite's planner knows nothing of FTS5 sets,
     PostgreSQL's nothing of the bigram arrays), so the plan is chosen here from the count:
-    filters that keep few documents (`NARROW`) drive, each document probed for the words;
+    filters that keep few documents (`narrowed`) drive, each document checked in its text;
     when many match (`DENSE`), the newest documents are walked in date order, each probed,
     and a rank found among the newest `WALK` ends there; otherwise, or when the walk ends
     short, the rank's sets are read whole and sorted.
     """
-    narrow = filters_are_narrow(session, terms, filters, dialect)
+    narrow = narrowed(session, terms, filters, dialect)
     total, exact = count(session, terms, filters, dialect, narrow)
     if total == 0:
         return [], 0, exact
-    filtering = filter_conditions(filters, dialect)
+    filtering = filter_conditions(filters, dialect) if narrow is None else [within(narrow, dialect)]
     if not terms:
         # the newest documents walked in date order until `limit` pass, when many do; a few (a body's
         # letters) are read as a set and sorted, where a walk went through thousands of documents
         few = total < DENSE
         return [(i, 0) for i in newest(session, filtering, limit, dialect, walk=not few, few=few)], total, exact
-    # the word conditions probed document by document, for a walk, for the small ranks and
-    # when the filters keep few documents
-    probing = word_conditions(terms, dialect, probe=True)
+    # the word conditions probed document by document, for a walk and for the small ranks; when the
+    # filters keep few documents, each of those is checked in its text, every rank too
+    probing = word_conditions(terms, dialect, probe=True) if narrow is None else text_conditions(terms)
     # PostgreSQL: when the count was checked in the text (few candidates), the words' sets are too, so
     # every document ranked holds the words themselves (else hits are checked after, `_exact_hits`)
-    checked = exact and not narrow and dialect == "postgresql" and pg_chained(terms)
-    matching = probing if narrow else word_conditions(terms, dialect, exact=checked)
+    checked = exact and narrow is None and dialect == "postgresql" and pg_chained(terms)
+    matching = probing if narrow is not None else word_conditions(terms, dialect, exact=checked)
     walk: tuple[ColumnElement[bool], list[tuple[int, ColumnElement[bool]]]] | None = None
-    if total >= DENSE and not narrow:
+    if total >= DENSE and narrow is None:
         size = session.scalar(select(func.max(DocumentRow.id))) or 0
         window = min(WALK, max(1000, 8 * limit * size // total))
         recent = dated_from(session, window, dialect)
         if recent is not None:
             walk = (recent, _tiers(terms, dialect, probe=True))
     found: list[tuple[int, int]] = []
-    for k, (score, tier) in enumerate(_tiers(terms, dialect, probe=False)):
+    for k, (score, tier) in enumerate(_tiers(terms, dialect, probe=narrow is not None)):
         need = limit - len(found)
         if need <= 0:
             break
