@@ -10,7 +10,6 @@ the archive are imported inside the commands that use them.
 
 from __future__ import annotations
 
-import datetime
 import json
 import sys
 from pathlib import Path
@@ -311,7 +310,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Dry run: which rules match a letter, why, which targets, when due; or a rules edit's effect. Nothing is written."""
         from pipeline.routing.config import load_config
-        from pipeline.routing.engine import Router, routing_input
+        from pipeline.routing.dry_run import decide_file, decide_stored, dry_run_json
+        from pipeline.routing.engine import Router
 
         config = load_config(rules, associations)
         router = Router(config)
@@ -319,32 +319,18 @@ def register(app: typer.Typer) -> None:
             _preview(router, as_json)
             return
         path = Path(letter)
-        decisions: list[Decision] = []
         if path.suffix.lower() == ".pdf" or path.is_file():
             if not path.is_file():
                 raise CommandError(f"no such file: {letter}", 1)
-            from pipeline.extract import extract_file
-
-            result = extract_file(path)
-            if result.error:
-                raise CommandError(f"{letter}: {result.error}", 1)
-            today = datetime.datetime.now(datetime.UTC).date()
-            decisions = [router.route(routing_input(doc, None, today)) for doc in result.documents]
+            decisions = decide_file(router, path, letter)
         else:
             from pipeline.db import open_archive
-            from pipeline.routing.queue import load_inputs
-            from pipeline.show import find_documents
 
-            archive = open_archive(create=False)
-            with archive.session() as session:
-                ids = find_documents(session, letter)
-            if not ids:
+            decisions = decide_stored(open_archive(create=False), router, letter)
+            if not decisions:
                 raise CommandError(f"not in the archive: {letter} (give a document id, a 字號 or a PDF file)", 1)
-            with archive.engine.connect() as conn:
-                decisions = [router.route(doc) for doc in load_inputs(conn, ids)]
         if as_json:
-            _print_json({"letter": letter, "rules": config.rules_file, "associations": config.associations_file,
-                         "documents": [d.to_json() for d in decisions]})
+            _print_json(dry_run_json(letter, config, decisions))
             return
         for d in decisions:
             for line in _decision_lines(d):

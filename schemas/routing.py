@@ -91,6 +91,16 @@ def describe(cond: Condition) -> str:
     return "(" + joiner.join(describe(c) for c in cond.items) + ")"
 
 
+def condition_json(cond: Condition) -> dict[str, Any]:
+    """A condition in the YAML's own shape (`{field, match, value}`, `{all: […]}`, `{any: […]}`, `{not: …}`)."""
+    if isinstance(cond, Match):
+        leaf: dict[str, Any] = {"field": cond.field, "match": cond.match, "value": cond.value}
+        return leaf | ({"threshold": cond.threshold} if cond.match == "fuzzy" else {})
+    if isinstance(cond, Not):
+        return {"not": condition_json(cond.item)}
+    return {"all" if isinstance(cond, AllOf) else "any": [condition_json(c) for c in cond.items]}
+
+
 @dataclass(frozen=True)
 class Rule:
     """`when` holds → forward to `to` (ids and `tag:NAME`), minus `except`."""
@@ -112,6 +122,15 @@ class RoutingConfig:
     rules: tuple[Rule, ...]
     associations_file: str = ""
     rules_file: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The rules and the registry as loaded, in the YAML files' shapes (each rule with its line and condition
+        in one line, as the rules page shows it): GET /api/rules."""
+        rules = [{"name": r.name, "line": r.line, "when": condition_json(r.when), "condition": describe(r.when),
+                  "to": list(r.to), "except": list(r.except_), "priority": r.priority, "group": r.group}
+                 for r in self.rules]
+        return {"rules_file": self.rules_file, "associations_file": self.associations_file, "rules": rules,
+                "associations": [a.model_dump() for a in self.associations]}
 
 
 # -- what routing decides -----------------------------------------------------

@@ -13,11 +13,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import UploadFile as FormFile
 
 from pipeline.corrections import CorrectionError
 from pipeline.routing.queue import QueueError
-from pipeline.web.auth import Analyst, Clerk, CsrfChecked, archive_of, csrf_token, log_in, log_out
+from pipeline.web.auth import Admin, Analyst, Clerk, CsrfChecked, archive_of, csrf_token, log_in, log_out
 from pipeline.web.common import (
     QUEUE_STATUSES,
     QueueQuery,
@@ -26,17 +29,32 @@ from pipeline.web.common import (
     SearchQuery,
     act,
     act_on_many,
+    draft_for_task,
+    file_answer,
     find_letter,
     from_triage,
     letter_json,
+    original_pdf,
+    png_answer,
     queue_page,
     read_letter,
+    recorded_draft,
+    rules_dry_run,
     run_search,
     task,
 )
 from pipeline.web.ratelimit import TooManyLogins, authenticate_limited
-from pipeline.web.review import ConfigError, correct_field, doubtful_fields, page_image, review_threshold
+from pipeline.web.review import (
+    ConfigError,
+    correct_field,
+    doubtful_fields,
+    field_image,
+    goldens_download,
+    page_image,
+    review_threshold,
+)
 from pipeline.web.upload import LengthChecked, ingest_request
+from pipeline.web.users import Account, UnknownUser, UserError, add_user, change_account, list_accounts
 
 router = APIRouter(prefix="/api", tags=["api"])
 Short = Annotated[str, Field(max_length=2000)]
@@ -160,6 +178,39 @@ def queue_bulk(request: Request, account: Clerk, body: BulkAction) -> dict[str, 
             "results": {str(k): v for k, v in results.items()}}
 
 
+class DraftRequest(BaseModel):
+    """`format` pdf or di; `scope` letter (one draft, 正本 every association the letter has a task for) or task
+    (正本 this task's association alone)."""
+
+    format: Annotated[str, Field(pattern="^(pdf|di)$")] = "pdf"
+    scope: Annotated[str, Field(pattern="^(letter|task)$")] = "letter"
+
+
+@router.post("/queue/{task_id}/draft", dependencies=[CsrfChecked])
+def queue_draft(request: Request, account: Clerk, task_id: RowId, body: DraftRequest | None = None) -> dict[str, Any]:
+    """The task's 轉知 draft, made and recorded under the logged-in user's name as `gongwen draft` does; its bytes
+    from `download`. 422 with one line when it cannot be made (no office file, a task that cannot be forwarded)."""
+    from pipeline.draft import DraftError
+
+    archive = archive_of(request)
+    if task(archive, task_id) is None:
+        raise HTTPException(404, f"no task #{task_id}")
+    body = body or DraftRequest()
+    try:
+        made = draft_for_task(archive, account.name, task_id, body.format, body.scope)
+    except DraftError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"id": made.id, "task_id": made.task_id, "document_id": made.document_id, "format": made.format,
+            "sha256": made.sha256, "tasks": made.tasks, "filename": made.filename, "download": f"/api/drafts/{made.id}"}
+
+
+@router.get("/drafts/{draft_id}", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}, "application/xml": {}}}})
+def draft_download(request: Request, account: Clerk, draft_id: RowId) -> Response:
+    """A recorded draft, byte for byte what was handed out (nothing new recorded)."""
+    return file_answer(recorded_draft(archive_of(request), draft_id), f"no draft #{draft_id}")
+
+
 @router.post("/queue/{task_id}/{action}", dependencies=[CsrfChecked])
 def queue_action(request: Request, account: Clerk, task_id: RowId, action: str,
                  body: TaskAction | None = None) -> dict[str, Any]:
@@ -204,10 +255,21 @@ class FieldValue(BaseModel):
 def letter_page_image(request: Request, account: Analyst, doc_id: RowId,
                       page: Annotated[int, PathParam(ge=1, le=10000)]) -> Response:
     """One page of the original the document was read from (its `boxes` are fractions of it)."""
-    png = page_image(archive_of(request), doc_id, page)
-    if png is None:
-        raise HTTPException(404, f"no page {page} of #{doc_id} to show")
-    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+    return png_answer(page_image(archive_of(request), doc_id, page), f"no page {page} of #{doc_id} to show")
+
+
+@router.get("/letters/{doc_id}/boxes/{name}.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def letter_field_image(request: Request, account: Analyst, doc_id: RowId, name: FieldName) -> Response:
+    """The original cut to where one field was printed (its first box), as the review page shows it."""
+    return png_answer(field_image(archive_of(request), doc_id, name), f"no box of {name} in #{doc_id} to show")
+
+
+@router.get("/letters/{doc_id}/files/{file_id}.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+def letter_original(request: Request, account: Analyst, doc_id: RowId, file_id: RowId) -> Response:
+    """The kept original of a file the document arrived in (a letter's `files[].download`)."""
+    return file_answer(original_pdf(archive_of(request), doc_id, file_id), f"no kept original of file #{file_id} of #{doc_id}")
 
 
 @router.get("/review")
@@ -222,6 +284,16 @@ def review(request: Request, account: Clerk, threshold: Annotated[float | None, 
     return {"threshold": chosen, "count": len(items), "total": total, "fields": [i.to_json() for i in items]}
 
 
+@router.get("/review/export", response_class=Response, responses={200: {"content": {"application/zip": {}}}})
+def review_export(request: Request, account: Clerk, all: bool = False) -> Response:
+    """The corrected letters as golden JSON, each beside its PDF, in a zip (`gongwen review export`; `all`: every
+    stored PDF): unzip it and run `gongwen eval` on the folder. 404 when nothing has been corrected."""
+    found = goldens_download(archive_of(request), all)
+    if found is None:
+        raise HTTPException(404, "nothing to export: no stored PDF holds a corrected letter (all=true exports every one)")
+    return found
+
+
 @router.post("/review/{doc_id}/{name}", dependencies=[CsrfChecked])
 def review_correct(request: Request, account: Clerk, doc_id: RowId, name: FieldName, body: FieldValue) -> dict[str, Any]:
     """Correct (or confirm) one field under the logged-in user's name; the correction, with the value shown before."""
@@ -232,3 +304,99 @@ def review_correct(request: Request, account: Clerk, doc_id: RowId, name: FieldN
         return correct_field(archive, doc_id, name, body.value, account.name).to_json()
     except CorrectionError as exc:
         raise HTTPException(422, str(exc)) from None
+
+
+# -- the administrator's: routing rules and accounts (docs/web.md#the-api) -------------------------------------
+
+
+def _routing_config_error(page: Any) -> HTTPException:
+    return HTTPException(500, f"the routing files are not valid: {page.error}")
+
+
+@router.get("/rules")
+def rules(request: Request, account: Admin) -> dict[str, Any]:
+    """The routing rules and the associations registry as loaded now, in the YAML files' shapes (read-only)."""
+    page = rules_dry_run(archive_of(request), request.app.state.routing_files)
+    if page.config is None:
+        raise _routing_config_error(page)
+    return page.config.to_json()
+
+
+class DryRunLetter(BaseModel):
+    """A stored letter to try the rules on: its document id or 字號."""
+
+    letter: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+_FILE_FORM = {"type": "object", "required": ["file"],
+              "properties": {"file": {"type": "string", "format": "binary", "description": "a PDF or DI file"}}}
+_DRY_RUN_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": DryRunLetter.model_json_schema()},
+    "multipart/form-data": {"schema": _FILE_FORM},
+}}}
+
+
+@router.post("/rules/test", dependencies=[LengthChecked, CsrfChecked], openapi_extra=_DRY_RUN_BODY)
+async def rules_test(request: Request, account: Admin) -> dict[str, Any]:
+    """Dry run, nothing written: `{"letter": id or 字號}` (JSON) for a stored letter, or a PDF or DI file as `file`
+    (multipart), read from a temporary folder and not stored. `gongwen rules test --letter X --json`: which rules
+    match and why, the targets, what is skipped, the due date. 404 no such letter, 422 a file that cannot be read."""
+    archive, files = archive_of(request), request.app.state.routing_files
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        given = (await request.form()).get("file")
+        if not isinstance(given, FormFile):
+            raise HTTPException(422, "send the letter as the multipart field `file`, or JSON {\"letter\": id or 字號}")
+        page = await run_in_threadpool(rules_dry_run, archive, files, None, (given.filename, given.file))
+    else:
+        try:
+            body = DryRunLetter.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from None
+        if not body.letter.strip():
+            raise HTTPException(422, "give a document id or a 字號 as `letter`")
+        page = await run_in_threadpool(rules_dry_run, archive, files, body.letter)
+    if page.config is None:
+        raise _routing_config_error(page)
+    if page.error:
+        raise HTTPException(page.status, page.error)
+    return page.to_json()
+
+
+def _account_json(found: Account) -> dict[str, Any]:
+    return {"name": found.name, "role": found.role, "active": found.active}
+
+
+@router.get("/users")
+def users(request: Request, account: Admin) -> dict[str, Any]:
+    """The accounts: name, role, whether they may log in (never a password hash)."""
+    with archive_of(request).session() as session:
+        return {"users": [_account_json(a) for a in list_accounts(session)]}
+
+
+class AccountChange(BaseModel):
+    """`new`: add the account `name` (with `role` and `password`); else change what is given of it. An admin may not
+    deactivate or demote themself."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    role: Annotated[str, Field(max_length=20)] | None = None
+    password: Annotated[str, Field(max_length=1000)] | None = None
+    active: bool | None = None
+    new: bool = False
+
+
+@router.post("/users", dependencies=[CsrfChecked])
+def users_change(request: Request, account: Admin, body: AccountChange) -> dict[str, Any]:
+    """Add an account, or change its role, password or whether it may log in, as the accounts page does: the
+    account after it. 404 no such account, 409 refused (exists already, your own), 422 a value not taken."""
+    archive = archive_of(request)
+    try:
+        if body.new:
+            if body.role is None or body.password is None:
+                raise HTTPException(422, "a new account needs `role` and `password`")
+            return _account_json(add_user(archive, body.name, body.role, body.password))
+        return _account_json(change_account(archive, account.name, body.name, role=body.role,
+                                            password=body.password, active=body.active))
+    except UnknownUser as exc:
+        raise HTTPException(404, str(exc)) from None
+    except UserError as exc:
+        raise HTTPException(422 if exc.exit_code == 2 else 409, str(exc)) from None

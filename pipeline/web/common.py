@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 from urllib.parse import urlencode
 
-from fastapi import Depends, Query
+from fastapi import Depends, HTTPException, Query, Response
 from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
 from pydantic import Field
 from sqlalchemy import select
 
@@ -190,6 +191,25 @@ def original_pdf(archive: Archive, doc_id: int, file_id: int) -> tuple[Path, str
     return kept_original(archive.files, row.path, row.sha256, row.store_path) if row is not None else None
 
 
+PNG_CACHE = {"Cache-Control": "private, max-age=3600"}
+
+
+def png_answer(png: bytes | None, missing: str) -> Response:
+    """A rendered page or field crop (pages and API alike), or 404 with `missing`, in the caller's words."""
+    if png is None:
+        raise HTTPException(404, missing)
+    return Response(png, media_type="image/png", headers=PNG_CACHE)
+
+
+def file_answer(found: tuple[Path, str] | tuple[Path, str, str] | None, missing: str) -> FileResponse:
+    """A kept file as a download: (path, name) of an original PDF, or (path, name, media type) of a recorded draft;
+    404 with `missing` when there is none."""
+    if found is None:
+        raise HTTPException(404, missing)
+    media = found[2] if len(found) == 3 else "application/pdf"
+    return FileResponse(found[0], media_type=media, filename=found[1], content_disposition_type="attachment")
+
+
 def queue_form(
     status: str = "open",
     assignee: Annotated[str, Query(max_length=200)] = "",
@@ -269,31 +289,47 @@ def from_triage(archive: Archive, actor: str, document_id: int, association: str
 class RulesPage:
     config: RoutingConfig | None
     decisions: list[Decision] = field(default_factory=list)
-    error: str | None = None  # a routing file that is not valid, or a letter not in the archive
+    error: str | None = None  # a routing file that is not valid, a letter not in the archive, a file not read
+    status: int = 200  # of a dry run that could not be made: 404 no such letter, 413/422 a file refused or unreadable
+    letter: str = ""  # what was tried: the id or 字號 given, or the uploaded file's name
+
+    def to_json(self) -> dict[str, Any]:
+        """`gongwen rules test --letter X --json`."""
+        from pipeline.routing.dry_run import dry_run_json
+
+        assert self.config is not None
+        return dry_run_json(self.letter, self.config, self.decisions)
 
 
-def rules_dry_run(archive: Archive, files: tuple[str | None, str | None], letter: str | None) -> RulesPage:
-    """The rules and the registry as loaded now, and with `letter` what routing it would decide (nothing written).
-
-    `gongwen rules test --letter` for a stored document: its id or 字號, read as routing reads it.
-    """
+def rules_dry_run(archive: Archive, files: tuple[str | None, str | None], letter: str | None = None,
+                  upload: tuple[str | None, BinaryIO] | None = None) -> RulesPage:
+    """The rules and the registry as loaded now, and what routing would decide (nothing written) for `letter`
+    (a stored document's id or 字號) or `upload` (a PDF or DI file not in the archive: (its name, its bytes),
+    read from a temporary folder removed afterwards): `gongwen rules test --letter`'s own functions."""
     from pipeline.routing.config import ConfigError, load_config
+    from pipeline.routing.dry_run import LetterUnreadable, decide_file, decide_stored
     from pipeline.routing.engine import Router
-    from pipeline.routing.queue import load_inputs
+    from pipeline.web.upload import UploadRefused, one_upload
 
     try:
         config = load_config(*files)
     except ConfigError as exc:
         return RulesPage(None, error=f"{exc}")
     page = RulesPage(config)
-    if letter and letter.strip():
-        ids = find_letter(archive, letter)
-        if not ids:
-            page.error = f"檔案庫中沒有 {letter}（請給文件編號或字號）"
-            return page
-        router = Router(config)
-        with archive.engine.connect() as conn:
-            page.decisions = [router.route(doc) for doc in load_inputs(conn, ids)]
+    if upload is not None:
+        try:
+            with one_upload(*upload) as (name, path):
+                page.letter = name
+                page.decisions = decide_file(Router(config), path, name)
+        except UploadRefused as exc:
+            page.letter, page.error, page.status = exc.name, f"{exc}", exc.status
+        except LetterUnreadable as exc:
+            page.error, page.status = f"無法試算（檔案未存入檔案庫）：{exc}", 422
+    elif letter and letter.strip():
+        page.letter = letter.strip()
+        page.decisions = decide_stored(archive, Router(config), page.letter)
+        if not page.decisions:
+            page.error, page.status = f"檔案庫中沒有 {page.letter}（請給文件編號或字號）", 404
     return page
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from pipeline.corrections import CorrectionError, as_text, label_of
 from pipeline.routing.queue import QueueError
@@ -27,9 +27,11 @@ from pipeline.web.common import (
     act_on_many,
     associations,
     draft_for_task,
+    file_answer,
     find_letter,
     from_triage,
     original_pdf,
+    png_answer,
     queue_page,
     read_letter,
     recorded_draft,
@@ -42,12 +44,13 @@ from pipeline.web.review import (
     correct_field,
     doubtful_fields,
     field_image,
+    goldens_download,
     page_image,
     page_images,
     review_threshold,
 )
 from pipeline.web.upload import MAX_FILE_MB, MAX_FILES, LengthChecked, ingest_request
-from pipeline.web.users import Account, UserError, add_user, change_user, list_accounts
+from pipeline.web.users import Account, UserError, add_user, change_account, list_accounts
 from schemas.statuses import USER_ROLES
 
 router = APIRouter(include_in_schema=False)
@@ -125,26 +128,19 @@ def letter_page(request: Request, account: Analyst, doc_id: RowId) -> Response:
 
 
 FieldName = Annotated[str, PathParam(max_length=40, pattern=r"^[a-z_.]+$")]
-PNG_CACHE = {"Cache-Control": "private, max-age=3600"}
 
 
 @router.get("/letters/{doc_id}/pages/{page}.png")
 def letter_page_image(request: Request, account: Analyst, doc_id: RowId,
                       page: Annotated[int, PathParam(ge=1, le=10000)]) -> Response:
     """One page of the original the document was read from, to draw its fields' boxes over."""
-    png = page_image(archive_of(request), doc_id, page)
-    if png is None:
-        raise HTTPException(404, f"#{doc_id} 沒有第 {page} 頁的原件影像")
-    return Response(png, media_type="image/png", headers=PNG_CACHE)
+    return png_answer(page_image(archive_of(request), doc_id, page), f"#{doc_id} 沒有第 {page} 頁的原件影像")
 
 
 @router.get("/letters/{doc_id}/boxes/{name}.png")
 def letter_field_image(request: Request, account: Analyst, doc_id: RowId, name: FieldName) -> Response:
     """The original cut to where one field was printed (the review page shows it beside the value)."""
-    png = field_image(archive_of(request), doc_id, name)
-    if png is None:
-        raise HTTPException(404, f"#{doc_id} 的 {name} 沒有原件位置")
-    return Response(png, media_type="image/png", headers=PNG_CACHE)
+    return png_answer(field_image(archive_of(request), doc_id, name), f"#{doc_id} 的 {name} 沒有原件位置")
 
 
 @router.get("/review")
@@ -158,6 +154,17 @@ def review_page(request: Request, account: Clerk,
     items, total = doubtful_fields(archive_of(request), chosen)
     return render(request, "review.html", {"items": items, "total": total, "threshold": chosen,
                                            "back": request.url.path + (f"?{request.url.query}" if request.url.query else "")})
+
+
+@router.get("/review/export")
+def review_export(request: Request, account: Clerk, all: bool = False) -> Response:
+    """The corrected letters as golden JSON beside their PDFs, zipped (`gongwen review export`): unzipped, a folder
+    `gongwen eval` reads. Nothing corrected yet: a line on the review page."""
+    found = goldens_download(archive_of(request), all)
+    if found is None:
+        flash(request, "error", "沒有可匯出的公文：還沒有更正過任何欄位（或其原件不是 PDF）")
+        return RedirectResponse("/review", status_code=303)
+    return found
 
 
 @router.post("/review/{doc_id}/{name}", dependencies=[CsrfChecked])
@@ -175,11 +182,7 @@ def review_correct(request: Request, account: Clerk, doc_id: RowId, name: FieldN
 
 @router.get("/letters/{doc_id}/files/{file_id}.pdf")
 def letter_original(request: Request, account: Analyst, doc_id: RowId, file_id: RowId) -> Response:
-    found = original_pdf(archive_of(request), doc_id, file_id)
-    if found is None:
-        raise HTTPException(404, "原始檔不在檔案庫中")
-    path, name = found
-    return FileResponse(path, media_type="application/pdf", filename=name, content_disposition_type="attachment")
+    return file_answer(original_pdf(archive_of(request), doc_id, file_id), "原始檔不在檔案庫中")
 
 
 @router.get("/upload")
@@ -264,11 +267,7 @@ def queue_draft(
 @router.get("/drafts/{draft_id}")
 def draft_download(request: Request, account: Clerk, draft_id: RowId) -> Response:
     """A recorded draft again, byte for byte what was handed out (nothing new is recorded)."""
-    found = recorded_draft(archive_of(request), draft_id)
-    if found is None:
-        raise HTTPException(404, f"沒有轉知函稿 #{draft_id}")
-    path, name, media = found
-    return FileResponse(path, media_type=media, filename=name, content_disposition_type="attachment")
+    return file_answer(recorded_draft(archive_of(request), draft_id), f"沒有轉知函稿 #{draft_id}")
 
 
 @router.post("/queue/{task_id}/{action}", dependencies=[CsrfChecked])
@@ -314,11 +313,9 @@ def users_change(
         if new:
             added = add_user(archive, name, role, password)
             flash(request, "ok", f"已新增使用者 {added.name}")
-        elif name == account.name and (active == "0" or (role and role != "admin")):
-            flash(request, "error", "不能停用自己或取消自己的管理者權限：請另一位管理者變更")
         else:
-            changed = change_user(archive, name, role=role or None, password=password or None,
-                                  active={"1": True, "0": False}.get(active))
+            changed = change_account(archive, account.name, name, role=role or None, password=password or None,
+                                     active={"1": True, "0": False}.get(active))
             flash(request, "ok", f"已更新使用者 {changed.name}")
     except UserError as exc:
         flash(request, "error", str(exc))
@@ -329,4 +326,13 @@ def users_change(
 def rules_page(request: Request, account: Admin, letter: Annotated[str, Query(max_length=200)] = "") -> Response:
     """The routing rules and registry, read-only, with a dry run for a stored letter (`gongwen rules test --letter`)."""
     page = rules_dry_run(archive_of(request), request.app.state.routing_files, letter)
-    return render(request, "rules.html", {"page": page, "letter": letter})
+    return render(request, "rules.html", {"page": page, "letter": letter, "max_mb": MAX_FILE_MB},
+                  status_code=page.status)
+
+
+@router.post("/admin/rules", dependencies=[LengthChecked, CsrfChecked])
+def rules_try_file(request: Request, account: Admin, file: Annotated[UploadFile, File()]) -> Response:
+    """The dry run for a PDF or DI file not in the archive (`gongwen rules test --letter FILE.pdf`): read from a
+    temporary folder, nothing stored; a file that cannot be read is one line on the page."""
+    page = rules_dry_run(archive_of(request), request.app.state.routing_files, upload=(file.filename, file.file))
+    return render(request, "rules.html", {"page": page, "letter": "", "max_mb": MAX_FILE_MB}, status_code=page.status)

@@ -1,17 +1,23 @@
 """Where fields came from and the review of doubtful ones: what the letter and review pages and the API share.
 
 The page images are the document's pages in the file it first arrived in (the file its
-`boxes` were read from), rendered by pipeline/page_images.py; the review list and the
-corrections are pipeline/corrections.py, the service layer `gongwen review` uses too.
+`boxes` were read from), rendered by pipeline/page_images.py; the review list, the
+corrections and their export as goldens are pipeline/corrections.py, the service layer
+`gongwen review` uses too.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi.responses import FileResponse
 from sqlalchemy import and_, select
+from starlette.background import BackgroundTask
 
 from pipeline.corrections import (
     REVIEW_LIMIT,
@@ -19,6 +25,7 @@ from pipeline.corrections import (
     Correction,
     ReviewItem,
     correct,
+    export_goldens,
     label_of,
     review_list,
 )
@@ -135,6 +142,42 @@ def doubtful_fields(archive: Archive, threshold: float, limit: int = REVIEW_LIMI
     """(fields below `threshold` not yet reviewed, worst first; how many in all)."""
     with archive.session() as session:
         return review_list(session, threshold, limit)
+
+
+GOLDENS_ZIP = "goldens.zip"
+
+
+def goldens_zip(archive: Archive, everything: bool = False) -> tuple[Path, int] | None:
+    """`gongwen review export`'s golden JSON files, each beside its PDF, zipped flat so that `gongwen eval` reads the
+    unzipped folder: (the zip, alone in a temporary folder the caller removes; how many goldens). None, and nothing
+    left behind, when no stored PDF holds a corrected letter (`everything`: every stored PDF, as `--all`)."""
+    folder = Path(tempfile.mkdtemp(prefix="gongwen-goldens-"))
+    try:
+        written = export_goldens(archive, folder / "goldens", everything)
+        if not written:
+            shutil.rmtree(folder)
+            return None
+        target = folder / GOLDENS_ZIP
+        with zipfile.ZipFile(target, "w") as out:
+            for path in sorted((folder / "goldens").iterdir()):  # a PDF is compressed already
+                out.write(path, path.name, zipfile.ZIP_STORED if path.suffix == ".pdf" else zipfile.ZIP_DEFLATED)
+        shutil.rmtree(folder / "goldens")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return target, len(written)
+
+
+def goldens_download(archive: Archive, everything: bool = False) -> FileResponse | None:
+    """The corrected letters' goldens as a zip download (the review page's link and GET /api/review/export); its
+    temporary folder removed once sent. None when there is nothing to export."""
+    found = goldens_zip(archive, everything)
+    if found is None:
+        return None
+    path, count = found
+    return FileResponse(path, media_type="application/zip", filename=GOLDENS_ZIP, content_disposition_type="attachment",
+                        headers={"X-Gongwen-Goldens": str(count)},
+                        background=BackgroundTask(shutil.rmtree, path.parent, ignore_errors=True))
 
 
 def correct_field(archive: Archive, doc_id: int, name: str, value: str, actor: str) -> Correction:

@@ -9,6 +9,9 @@ is recorded as the CLI records it: `quarantined` with its reason (not tried agai
 a later run may do better. The temporary folder is removed afterwards: the archive keeps the
 original of every file it stores.
 
+The rules' dry run of a letter not in the archive keeps its one file the same way
+(`one_upload`), reads it and stores nothing.
+
 Limits (docs/web.md#upload): MAX_FILE_MB per file (a larger file is refused, unread), MAX_FILES
 per request, only `.pdf` and `.di` names.
 """
@@ -18,6 +21,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -99,6 +104,38 @@ def _save(stream: BinaryIO, target: Path, limit: int) -> bool:
     return True
 
 
+class UploadRefused(Exception):
+    """An uploaded file not read at all: a name that is not .pdf or .di, or larger than the limit (one line)."""
+
+    def __init__(self, name: str, reason: str, status: int) -> None:
+        super().__init__(f"{name}：{reason}")
+        self.name, self.reason, self.status = name, reason, status  # status: what an answer refusing only it says
+
+
+def keep_upload(folder: Path, n: int, given: str | None, stream: BinaryIO, limit: int) -> tuple[str, Path]:
+    """(the file's own name, where it is kept): the `n`th uploaded file saved in `folder` under its own name (two
+    of one name both kept); UploadRefused, nothing kept, for a name not .pdf/.di or more than `limit` bytes."""
+    name = safe_name(given, n)
+    if not name.lower().endswith(SUFFIXES):
+        raise UploadRefused(name, "只收 PDF（.pdf）與電子公文（.di）檔", 422)
+    target = folder / name
+    k = 1
+    while target.exists():  # two uploads of one name: both kept
+        target = folder / f"{Path(name).stem}-{k}{Path(name).suffix}"
+        k += 1
+    if not _save(stream, target, limit):
+        raise UploadRefused(name, f"檔案超過 {limit >> 20} MB 上限，未讀取", 413)
+    return name, target
+
+
+@contextmanager
+def one_upload(given: str | None, stream: BinaryIO, max_bytes: int | None = None) -> Iterator[tuple[str, Path]]:
+    """One uploaded file kept in a temporary folder of its own while the block reads it, then removed (nothing
+    stored): the rules' dry run of a letter not in the archive. UploadRefused as `keep_upload`."""
+    with tempfile.TemporaryDirectory(prefix="gongwen-dry-run-") as tmp:
+        yield keep_upload(Path(tmp), 1, given, stream, max_bytes if max_bytes is not None else MAX_FILE_MB << 20)
+
+
 def _from_report(name: str, report: FileReport) -> UploadedFile:
     return UploadedFile(name, report.status, list(report.documents), report.file_id, report.letters, report.forms,
                         report.other, report.linked, report.versions, report.error)
@@ -117,17 +154,10 @@ def ingest_uploads(archive: Archive, uploads: list[tuple[str | None, BinaryIO]],
     with tempfile.TemporaryDirectory(prefix="gongwen-upload-") as tmp:
         folder = Path(tmp)
         for n, (given, stream) in enumerate(uploads, 1):
-            name = safe_name(given, n)
-            if not name.lower().endswith(SUFFIXES):
-                results.append(UploadedFile(name, "refused", error="只收 PDF（.pdf）與電子公文（.di）檔"))
-                continue
-            target = folder / name
-            k = 1
-            while target.exists():  # two uploads of one name: both kept
-                target = folder / f"{Path(name).stem}-{k}{Path(name).suffix}"
-                k += 1
-            if not _save(stream, target, limit):
-                results.append(UploadedFile(name, "refused", error=f"檔案超過 {limit >> 20} MB 上限，未讀取"))
+            try:
+                name, target = keep_upload(folder, n, given, stream, limit)
+            except UploadRefused as exc:
+                results.append(UploadedFile(exc.name, "refused", error=exc.reason))
                 continue
             entry = UploadedFile(name, "attached", error=None)
             results.append(entry)

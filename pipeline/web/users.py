@@ -32,6 +32,13 @@ class UserError(CommandError):
     """An account change that cannot be made; `exit_code` as docs/cli.md#exit-codes (1: refused, 2: usage)."""
 
 
+class UnknownUser(UserError):
+    """A change to an account that does not exist."""
+
+
+SELF_CHANGE = "不能停用自己或取消自己的管理者權限：請另一位管理者變更"
+
+
 @dataclass(frozen=True)
 class Account:
     """Who is logged in: what the pages and the role checks read."""
@@ -104,10 +111,19 @@ def change_user(archive: Archive, name: str, *, role: str | None = None, passwor
     with archive.write() as conn:
         row = conn.execute(select(User.role, User.active).where(User.name == name)).one_or_none()
         if row is None:
-            raise UserError(f"no user {name!r} (gongwen users list shows them)")
+            raise UnknownUser(f"no user {name!r} (gongwen users list shows them)")
         if values:
             conn.execute(update(User).where(User.name == name).values(updated_at=_now(), **values))
         return Account(name, str(values.get("role", row.role)), bool(values.get("active", row.active)))
+
+
+def change_account(archive: Archive, actor: str, name: str, *, role: str | None = None, password: str | None = None,
+                   active: bool | None = None) -> Account:
+    """An admin's change in the browser or the API: `change_user`, except that `actor` may not deactivate or demote
+    themself (the office would be left without an admin to undo it): UserError SELF_CHANGE."""
+    if name == actor and (active is False or (role is not None and role != "admin")):
+        raise UserError(SELF_CHANGE)
+    return change_user(archive, name, role=role, password=password, active=active)
 
 
 def get_account(session: Session, name: str) -> Account | None:

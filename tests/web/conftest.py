@@ -152,3 +152,13 @@ def doc_id(archive: Archive, doc_number: str) -> int:
         found = s.scalar(select(DocumentRow.id).where(DocumentRow.doc_number == doc_number))
     assert found is not None, doc_number
     return found
+
+
+@pytest.fixture
+def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shipped office template (config/office.example.yaml) as the configuration folder's office.yaml: drafts can be made."""
+    folder = tmp_path / "config"
+    folder.mkdir()
+    shutil.copy(ROOT / "config" / "office.example.yaml", folder / "office.yaml")
+    monkeypatch.setenv("GONGWEN_CONFIG_DIR", str(folder))
+    return folder

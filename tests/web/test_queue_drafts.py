@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,17 +17,6 @@ from pipeline.routing.queue import QueueFilters, get_task, list_tasks
 from schemas.orm import Draft, RoutingTask, TaskEvent
 
 AsRole = Callable[[str], str]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The shipped office template as the configuration folder's office.yaml."""
-    folder = tmp_path / "config"
-    folder.mkdir()
-    shutil.copy(ROOT / "config" / "office.example.yaml", folder / "office.yaml")
-    monkeypatch.setenv("GONGWEN_CONFIG_DIR", str(folder))
-    return folder
 
 
 def _letter_tasks(archive: Archive) -> list[int]:
