@@ -35,6 +35,7 @@ from pipeline.search_sql import (
     by_date,
     dated_from,
     filter_conditions,
+    first_holding,
     narrowed,
     text_conditions,
     within,
@@ -86,9 +87,18 @@ def facets(session: Session, query: str, filters: SearchFilters | None = None, s
                      DocumentRow.issue_date, DocumentRow.sender)
     rows: list[tuple[int, int, datetime.date | None, str | None]] | None = None
     recent = _recent(session, limit, total, dialect) if total is not None and total > limit else None
-    if recent is not None:  # many match: the newest documents walked in date order, each checked
+    if recent is not None and terms and narrow is None:
+        # many match: the newest documents in date order, checked in their text a slice at a time (each
+        # probed in its gram array instead: 辦理, 70 ms a statement on PostgreSQL against 15)
+        window = list(session.scalars(select(DocumentRow.id).where(recent, *filter_conditions(filters, dialect))
+                                      .order_by(*by_date(dialect, walk=True))))
+        # the window should hold twice `limit` matches: a first slice of 60% of it holds enough
+        kept = first_holding(session, window, terms, limit + 1, first=3 * len(window) // 5)
+        if len(kept) > limit:  # else fewer lay among them than the density promised
+            rows = _rows(session, columns.where(within(kept, dialect)))
+    elif recent is not None:  # filters alone: the newest documents walked in date order
         walked = _rows(session, columns.where(*conditions, recent).order_by(*by_date(dialect, walk=True)).limit(limit + 1))
-        if len({r[0] for r in walked}) > limit:  # else fewer lay among them than the density promised
+        if len({r[0] for r in walked}) > limit:
             rows = walked
     if rows is None:
         found = columns.where(*conditions)

@@ -510,18 +510,23 @@ def dated_from(session: Session, window: int, dialect: str) -> ColumnElement[boo
 
 def holding(session: Session, ids: Sequence[int], terms: Sequence[Term]) -> set[int]:
     """Those of `ids` whose text holds a form of every term: each document's own text row, read
-    by its key (exact on both databases; cheap for a few hundred documents)."""
+    by its key (exact on both databases; cheap for a few thousand documents: 3,000 in 15 ms on
+    PostgreSQL, where their gram arrays took 285)."""
     if not ids:
         return set()
     words = [or_(*(_like_any_column(_like(f)) for f in t.forms)) for t in terms]
-    return set(session.scalars(select(DocumentText.document_id).where(DocumentText.document_id.in_(list(ids)), *words)))
+    listed = within(ids, session.get_bind().dialect.name, DocumentText.document_id)
+    return set(session.scalars(select(DocumentText.document_id).where(listed, *words)))
 
 
-def first_holding(session: Session, ids: Sequence[int], terms: Sequence[Term], need: int) -> list[int]:
+def first_holding(
+    session: Session, ids: Sequence[int], terms: Sequence[Term], need: int, first: int | None = None
+) -> list[int]:
     """The first `need` of `ids` (in their order) that hold every term, checked a slice at a time,
-    each slice four times the last: nearly always the first slice is enough."""
+    each slice four times the last: nearly always the first slice (`first`, default twice `need`)
+    is enough."""
     kept: list[int] = []
-    start, size = 0, max(64, 2 * need)
+    start, size = 0, max(64, first or 2 * need)
     while start < len(ids) and len(kept) < need:
         part = ids[start : start + size]
         held = holding(session, part, terms)

@@ -91,3 +91,24 @@ def test_many_matches_are_walked_newest_first_with_the_same_counts(filled: Archi
     assert walked == from_the_set and walked.newest == 1
     assert any("documents.issue_date >=" in stmt for stmt in seen)  # the date window
     assert not any("documents.issue_date + 0" in stmt or "+documents.issue_date" in stmt for stmt in seen)  # no set
+
+
+def test_a_dense_word_is_checked_in_the_newest_documents_text_with_the_same_counts(filled: Archive) -> None:
+    """Many documents hold the word: the newest of the date window are checked in their text a slice at a
+    time (not probed in their gram arrays), and the counts are the ones the whole set gives."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    with filled.session() as s:
+        total = search(s, "年", None, 1000).total
+        from_the_set = facets(s, "年", None, limit=1)
+        event.listen(filled.engine, "before_cursor_execute", record)
+        try:
+            walked = facets(s, "年", None, limit=1, total=total)
+        finally:
+            event.remove(filled.engine, "before_cursor_execute", record)
+    assert total > 8 and walked == from_the_set and walked.newest == 1
+    assert any("documents.issue_date >=" in stmt for stmt in seen)  # the date window
+    assert any("FROM document_text" in stmt and "LIKE" in stmt for stmt in seen)  # checked in the text
