@@ -86,8 +86,9 @@ def _hit_lines(hit: Hit) -> list[str]:
 
 def _view_lines(view: DocumentView) -> list[str]:
     doc = view.document
-    out = [f"#{view.id} {doc.kind} pages {doc.pages[0]}-{doc.pages[-1]}"]
-    skip = {"kind", "pages", "explanation", "measures", "notes", "dates", "confidence", "references", "boxes"}
+    pages = f" pages {doc.pages[0]}-{doc.pages[-1]}" if doc.pages else ""  # a DI file's letter has none
+    out = [f"#{view.id} {doc.kind}{pages}"]
+    skip = {"kind", "pages", "explanation", "measures", "notes", "notices", "dates", "confidence", "references", "boxes"}
     for key, value in doc.model_dump(mode="json", exclude_none=True).items():
         if key in skip or value in ([], {}, ""):
             continue
@@ -96,11 +97,10 @@ def _view_lines(view: DocumentView) -> list[str]:
         elif isinstance(value, list):
             value = "、".join(str(v) for v in value)
         out.append(f"  {key:14} {value}")
-    for section in ("explanation", "measures", "notes"):
-        items = getattr(doc, section)
-        if items:
-            out.append(f"  {section}:")
-            out.extend(_item_lines(items, 2))
+    out.extend(_section_lines(doc, ("explanation", "measures", "notes"), 1))
+    for notice in (doc.notices or [])[1:]:  # the first block is the subject and sections above
+        out.append(f"  notice {notice.label}: {notice.subject or ''}")
+        out.extend(_section_lines(notice, ("explanation", "measures"), 2))
     from pipeline.corrections import as_text
 
     for fix in view.corrections:  # the values above are the corrected ones; what was read is kept
@@ -146,6 +146,17 @@ def _report_line(r: FileReport) -> str:
     ids = ", ".join(f"#{i}" for i in r.documents)
     extra = f" ({'; '.join(notes)})" if notes else ""
     return f"{r.path}: {r.status}: {r.letters} letters, {r.forms} forms, {r.other} other{extra} {ids}".rstrip()
+
+
+def _section_lines(holder: Any, sections: tuple[str, ...], depth: int) -> list[str]:
+    """The item trees `sections` of a document or a notice's block, each under its name."""
+    out: list[str] = []
+    for section in sections:
+        items = getattr(holder, section)
+        if items:
+            out.append(f"{'  ' * depth}{section}:")
+            out.extend(_item_lines(items, depth + 1))
+    return out
 
 
 def _item_lines(items: list[Any], depth: int) -> list[str]:

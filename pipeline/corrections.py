@@ -55,8 +55,10 @@ LIST_FIELDS: dict[str, str] = {"cc_main": "正本", "cc_copy": "副本", "attend
 # numbered trees, edited as the letter prints them (一、… （一）… 1、…) and read back by the extractor's parser
 TREE_FIELDS: dict[str, str] = {"explanation": "說明", "measures": "辦法", "notes": "備註"}
 CORRECTABLE: dict[str, str] = {**TEXT_FIELDS, **DATE_FIELDS, **LIST_FIELDS, **TREE_FIELDS}
+# a notice's first 主旨 block is its 主旨/說明/辦法 too: corrected with them (`set_value`)
+FIRST_NOTICE = ("subject", "explanation", "measures")
 # what else has a confidence, named for the review list (not corrected: derived from other fields, or,
-# for a notice's several 主旨, not kept by the archive apart from the first)
+# for a notice's several 主旨, blocks not edited as a whole; the first follows 主旨/說明/辦法)
 OTHER_LABELS: dict[str, str] = {
     "contact": "聯絡資訊", "received": "收文章", "references": "引用字號", "notices": "主旨（多則）",
     "meeting_time": "開會時間", "distribution": "編送對象",
@@ -147,6 +149,8 @@ def set_value(doc: Document, name: str, value: Any) -> None:
         doc.contact = contact if any(v is not None for v in contact.model_dump().values()) else None
     else:
         setattr(doc, head, _tree(value) if name in TREE_FIELDS and value else value)
+        if doc.notices and name in FIRST_NOTICE:  # else show and the search text keep what was corrected away
+            setattr(doc.notices[0], name, getattr(doc, name))
 
 
 def latest(session: Session, doc_ids: Iterable[int]) -> dict[int, dict[str, Any]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +114,14 @@ def _datetime(value: str | None) -> datetime.datetime | None:
 # -- rows -----------------------------------------------------------------------
 
 
+def notices_json(doc: Document) -> str | None:
+    """A notice's 主旨 blocks as the `documents.notices` column keeps them (JSON text; None: one 主旨),
+    read back whole by `pipeline.show`."""
+    if doc.notices is None:
+        return None
+    return json.dumps([n.model_dump(mode="json") for n in doc.notices], ensure_ascii=False)
+
+
 def _document_values(doc: Document, file_id: int, position: int) -> dict[str, Any]:
     contact = doc.contact
     return {
@@ -136,6 +145,7 @@ def _document_values(doc: Document, file_id: int, position: int) -> dict[str, An
         "attachments": doc.attachments,
         "subject": doc.subject,
         "signatory": doc.signatory,
+        "notices": notices_json(doc),
         "contact_address": contact.address if contact else None,
         "contact_unit": contact.unit if contact else None,
         "contact_name": contact.name if contact else None,

@@ -14,6 +14,7 @@ the later arrival. A 字號 shows each letter's preferred version; an id shows t
 from __future__ import annotations
 
 import datetime
+import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.corrections import Correction, apply, as_read, history, latest
 from pipeline.matching import number_key
-from schemas.letter import Contact, DateMention, Document, FieldBox, Item, Received
+from schemas.letter import Contact, DateMention, Document, FieldBox, Item, Notice, Received
 from schemas.orm import (
     Appearance,
     Citation,
@@ -239,7 +240,7 @@ def _document(session: Session, row: DocumentRow, received: Received | None, cit
         boxes.setdefault(box.field, []).append(FieldBox(page=box.page, box=[box.x0, box.y0, box.x1, box.y1]))
     doc = Document(
         kind=row.kind,  # type: ignore[arg-type]
-        pages=[row.page_first, row.page_last],
+        pages=[row.page_first, row.page_last] if row.page_first else [],  # 0: a DI file's letter, which has no pages
         file_code=row.file_code,
         retention=row.retention,
         sender=row.sender,
@@ -259,6 +260,7 @@ def _document(session: Session, row: DocumentRow, received: Received | None, cit
         cc_copy=names("cc_copy"),
         cc_with_attachments=list(dict.fromkeys(flagged)) or None,
         signatory=row.signatory,
+        notices=_notices(row.notices),
         meeting_time=row.meeting_time.isoformat(timespec="minutes") if row.meeting_time else None,
         meeting_place=row.meeting_place,
         chair=row.chair,
@@ -282,6 +284,12 @@ def _document(session: Session, row: DocumentRow, received: Received | None, cit
     if fixes:
         apply(doc, fixes)
     return doc
+
+
+def _notices(stored: str | None) -> list[Notice] | None:
+    """`documents.notices` (JSON text, `pipeline.rows.notices_json`) as the notice's 主旨 blocks; None for a
+    letter with one 主旨, or one stored before the column (migration 0011)."""
+    return None if stored is None else [Notice.model_validate(n) for n in json.loads(stored)]
 
 
 def _links(session: Session, ids: set[int]) -> dict[int, Link]:

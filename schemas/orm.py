@@ -119,6 +119,8 @@ class DocumentRow(Base):
     attachments: Mapped[str | None] = mapped_column(Text)
     subject: Mapped[str | None] = mapped_column(Text)
     signatory: Mapped[str | None] = mapped_column(Text)
+    # a notice's numbered 主旨 blocks (`Document.notices`) as JSON text, read back whole (migration 0011)
+    notices: Mapped[str | None] = mapped_column(Text)
 
     contact_address: Mapped[str | None] = mapped_column(Text)
     contact_unit: Mapped[str | None] = mapped_column(Text)
