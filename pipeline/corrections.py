@@ -298,7 +298,7 @@ def _reindex_parties(session: Session, doc_id: int, doc: Document, canonical: di
     from pipeline.rows import party_rows
 
     bodies = {c for c in canonical.values() if c}
-    known = dict(session.execute(select(Organisation.name, Organisation.id).where(Organisation.name.in_(bodies))).tuples().all())
+    known = dict(session.execute(select(Organisation.name, Organisation.id).where(Organisation.name.in_(bodies))).all())
     session.execute(delete(Party).where(Party.document_id == doc_id))
     rows = party_rows(doc_id, doc, lambda name: known.get(canonical.get(name) or ""))
     if rows:

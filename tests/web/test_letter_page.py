@@ -74,3 +74,14 @@ def test_a_letter_by_its_number_and_one_that_is_not_there(client: TestClient, as
     assert response.status_code == 303 and response.headers["location"] == f"/letters/{letter}"
     assert client.get("/letters/999999").status_code == 404
     assert "找不到" in client.get("/letters", params={"ref": "無此字號"}).text
+
+
+def test_a_notice_shows_every_numbered_subject_block(client: TestClient, as_role: AsRole, web_archive: Archive) -> None:
+    """A notice printing several 主旨 blocks (一、主旨… 二、主旨…): the first is the letter's own 主旨; each
+    further block is shown with its label, subject and trees, not dropped."""
+    as_role("analyst")
+    notice = doc_id(web_archive, "(110)高市醫會總字第281.-300.號")
+    text = _text(client.get(f"/letters/{notice}").text)
+    assert "轉知衛生福利部修正「醫療機構設置標準」部分條文" in text
+    for label, words in (("二", "醫療機構感染管制查核"), ("三", "本會辦理110年度第二次繼續教育課程")):
+        assert f"{label}、主旨" in text and words in text, label
