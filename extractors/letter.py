@@ -36,6 +36,8 @@ _CONTINUED = {
 _BODY_KEYS = {"subject", "explanation", "measures", "cc_main", "cc_copy", "summary"}
 _NOTICE_KEYS = ("subject", "explanation", "measures")
 _MEETING_BODY_KEYS = {"subject", "notes", "attendees", "observers"}
+_EMAIL_CHARS = re.compile(r"[A-Za-z0-9._%+\-@]+")
+_WHOLE_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _RIGHT_COLUMN = 0.45  # share of the page width where the contact column starts
 
 # `一、主旨：` opens one of several numbered 主旨 blocks of a notice
@@ -106,12 +108,21 @@ class _Reader:
 
     def extend(self, text: str, line: Line, right: bool) -> bool:
         key = self.current_right if right else self.current_left
-        if key is None or key not in _CONTINUED:
+        if key is None or (key not in _CONTINUED and not (key == "contact.email" and self._email_wraps(text))):
             return False
         section = self.sections[key]
         section.lines.append(text.strip())
         section.line_objs.append(line)
         return True
+
+    def _email_wraps(self, text: str) -> bool:
+        """A narrow contact column wraps a long address after its label or inside it: the next line of
+        the column, made of address characters only, finishes the address while it is not yet whole."""
+        piece = re.sub(r"\s+", "", text)
+        so_far = "".join(self.sections["contact.email"].lines).replace(" ", "")
+        if not _EMAIL_CHARS.fullmatch(piece):
+            return False
+        return not _WHOLE_EMAIL.fullmatch(so_far) or piece.startswith((".", "@", "-"))
 
     def text(self, key: str) -> str | None:
         section = self.sections.get(key)

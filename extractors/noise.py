@@ -47,6 +47,7 @@ _FIELD_LABEL = re.compile(
 )
 _RECEIPT_NUMBER = re.compile(r"^收\s*文\s*(?:字\s*號|文\s*號|號)\s*[:：]?\s*(?P<number>.+)$|^第\s*[0-9]+\s*號$")
 _MARGIN = {m.replace(" ", "") for m in MARGIN_MARKS}
+_LABEL_WORDS = frozenset(w for table in (HEADER_LABELS, BODY_LABELS) for words in table.values() for w in words)
 
 
 def _compact(line: Line) -> str:
@@ -209,13 +210,19 @@ def _split_stamp_tail(line: Line) -> list[Line]:
 
 
 def _label_piece(line: Line, nxt: Line | None) -> bool:
-    """`電` of a spaced label `電　　話：` laid out apart from `話：…`: text, not an exchange stamp's 電."""
+    """`電` of a spaced label `電　　話：` laid out apart from `話：…`: text, not an exchange stamp's 電;
+    `附件` of a ruled header, a label cell with its value cell to its right in the same type: a label,
+    not the word stamped on a page (a stamp's ink or size differs from the text beside it)."""
+    if nxt is None or nxt.page != line.page or abs(nxt.top - line.top) >= 0.5 * max(line.size, 1.0):
+        return False
+    compact = _compact(line)
+    if len(compact) == 1:
+        return bool(_FIELD_LABEL.match(g_label_form(compact + _compact(nxt))))
     return (
-        nxt is not None
-        and len(_compact(line)) == 1
-        and nxt.page == line.page
-        and abs(nxt.top - line.top) < 0.5 * max(line.size, 1.0)
-        and bool(_FIELD_LABEL.match(g_label_form(_compact(line) + _compact(nxt))))
+        compact in _LABEL_WORDS
+        and nxt.x0 > line.x1
+        and abs(nxt.size - line.size) <= 0.15 * max(line.size, 1.0)
+        and _same_ink(line, nxt)
     )
 
 
