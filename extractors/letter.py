@@ -62,6 +62,16 @@ class _Section:
     key: str
     lines: list[str] = field(default_factory=list)
     line_objs: list[Line] = field(default_factory=list)
+    label_line: Line | None = None  # where the label was printed
+
+    def value_beside_label(self, line: Line) -> bool:
+        """A label with nothing after it and its value printed in a column of its own on the label's row
+        (a template that aligns every header value after the longest label)."""
+        label = self.label_line
+        return (
+            not self.lines and label is not None and line.page == label.page and line.x0 > label.x0
+            and abs(line.top - label.top) < 0.5 * max(label.size, 1.0)
+        )
 
 
 @dataclass
@@ -97,7 +107,7 @@ class _Reader:
     def open(self, key: str, first: str, line: Line, right: bool) -> None:
         section = self.sections.get(key)
         if section is None:
-            section = self.sections[key] = _Section(key)
+            section = self.sections[key] = _Section(key, label_line=line)
         if first.strip():
             section.lines.append(first.strip())
             section.line_objs.append(line)
@@ -108,9 +118,13 @@ class _Reader:
 
     def extend(self, text: str, line: Line, right: bool) -> bool:
         key = self.current_right if right else self.current_left
-        if key is None or (key not in _CONTINUED and not (key == "contact.email" and self._email_wraps(text))):
+        if key is None:
             return False
         section = self.sections[key]
+        if not (
+            key in _CONTINUED or section.value_beside_label(line) or (key == "contact.email" and self._email_wraps(text))
+        ):
+            return False
         section.lines.append(text.strip())
         section.line_objs.append(line)
         return True

@@ -253,6 +253,14 @@ def header_lines(letter: Letter) -> list[tuple[str, str]]:
     ]
 
 
+def heads_html(letter: Letter) -> str:
+    """The header fields one a line; `aligned`: values in a column of their own after the longest label."""
+    if letter.style.get("header") == "aligned":
+        cells = "".join(f"<div>{e(lab)}</div><div>{e(v)}</div>" for lab, v in header_lines(letter))
+        return f'<div class="heads" style="display:grid;grid-template-columns:max-content 1fr">{cells}</div>'
+    return '<div class="heads">' + "".join(hang(lab, v) for lab, v in header_lines(letter)) + "</div>"
+
+
 def table_template(letter: Letter) -> str:
     """(a) the header as a table: window address in the left cell, contact block in the right cell."""
     css = """
@@ -276,7 +284,7 @@ def table_template(letter: Letter) -> str:
                        for lab, v in header_lines(letter))
         heads = f'<table class="ruled">{rows}</table>'
     else:
-        heads = '<div class="heads">' + "".join(hang(lab, v) for lab, v in header_lines(letter)) + "</div>"
+        heads = heads_html(letter)
     body = f'{filing}<div class="title">{e(letter.sender)} {e(letter.doc_type)}</div>'
     return page(letter, css, body + head + heads + body_html(letter) + closing_html(letter))
 
@@ -311,7 +319,7 @@ def tree_template(letter: Letter) -> str:
     body = (f'<div class="title">{e(letter.sender)}{e(letter.doc_type)}</div>'
             f'<div class="contact">{contact_html(letter, "spaced")}</div>'
             f'<div class="win">{"<br>".join(e(w) for w in letter.window)}</div>'
-            '<div class="heads">' + "".join(hang(lab, v) for lab, v in header_lines(letter)) + "</div>")
+            + heads_html(letter))
     return page(letter, css, body + body_html(letter, step=float(letter.style.get("step", "1.5"))) + closing_html(letter))
 
 
@@ -332,7 +340,7 @@ def ministry_template(letter: Letter) -> str:
     body = (f'<div class="letterhead"><span class="org">{e(letter.sender)}</span>'
             f'<span class="kind">{e(letter.doc_type)}</span></div>'
             f'<div class="contact">{contact_html(letter, "plain")}</div>'
-            '<div class="heads">' + "".join(hang(lab, v) for lab, v in header_lines(letter)) + "</div>")
+            + heads_html(letter))
     return page(letter, css, body + body_html(letter) + closing_html(letter))
 
 

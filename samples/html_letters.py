@@ -159,7 +159,7 @@ LETTERS: tuple[Letter, ...] = (
         signatory="理事長 周慶明",
         references=("衛部醫字第1121665432號", "中市醫字第1120000512號"),
         style={"font": KAI, "size": "12.5pt", "lead": "1.65", "spacing": "0.02em", "align": "justify",
-               "margin": "24mm 24mm 20mm 26mm", "step": "1"},
+               "margin": "24mm 24mm 20mm 26mm", "step": "1", "header": "aligned"},
     ),
     Letter(
         name="ministry_01", template="ministry",
@@ -286,6 +286,7 @@ LETTERS: tuple[Letter, ...] = (
         cc_copy=("衛生福利部中央健康保險署", "中華民國醫師公會全國聯合會", "台灣兒科醫學會", "本署各區管制中心"),
         signatory="署長 公出 副署長 曾淑慧 代行",
         deadline="2024-10-15",
-        style={"font": HEI, "size": "12pt", "lead": "1.9", "labels": "spaced", "margin": "30mm 25mm 30mm 25mm"},
+        style={"font": HEI, "size": "12pt", "lead": "1.9", "labels": "spaced", "margin": "30mm 25mm 30mm 25mm",
+               "header": "aligned"},
     ),
 )
