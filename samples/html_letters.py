@@ -1,4 +1,4 @@
-"""The letters `samples.html` prints: field values written from the genre (seeds, GONGWEN.md), not from a letter.
+"""The letters `samples.html` prints: field values written from the genre (the seed letters, docs/letter.md), not from one letter.
 
 Two letters per template; styles (fonts, sizes, margins, line heights, letter spacing, justification)
 differ between the two so that no reading rule can fit one set of values.
