@@ -31,6 +31,7 @@ from pipeline.di import Part
 from pipeline.matching import SearchText, match_form, number_key, party_names, search_rows, search_text
 from pipeline.reports import FileReport, FileStatus, classify_failure
 from schemas.letter import Document, FileResult, Item
+from schemas.stored import AS_PRINTED, CONTACT_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def notices_json(doc: Document) -> str | None:
 
 
 def _document_values(doc: Document, file_id: int, position: int) -> dict[str, Any]:
+    """The documents row of `doc`: its text fields as printed (`schemas.stored`), the rest converted."""
     contact = doc.contact
     return {
         "file_id": file_id,
@@ -130,37 +132,13 @@ def _document_values(doc: Document, file_id: int, position: int) -> dict[str, An
         "kind": doc.kind,
         "page_first": doc.pages[0] if doc.pages else 0,
         "page_last": doc.pages[-1] if doc.pages else 0,
-        "file_code": doc.file_code,
-        "retention": doc.retention,
-        "sender": doc.sender,
-        "sender_code": doc.sender_code,
-        "doc_type": doc.doc_type,
-        "recipient": doc.recipient,
+        **{name: getattr(doc, name) for name in AS_PRINTED},
+        **{column: getattr(contact, name) if contact else None for column, name in CONTACT_COLUMNS.items()},
         "issue_date": _date(doc.issue_date),
-        "doc_number": doc.doc_number,
         "doc_number_key": number_key(doc.doc_number),
         "letter_key": letter_key(doc),
-        "speed": doc.speed,
-        "security": doc.security,
-        "attachments": doc.attachments,
-        "subject": doc.subject,
-        "signatory": doc.signatory,
         "notices": notices_json(doc),
-        "contact_address": contact.address if contact else None,
-        "contact_unit": contact.unit if contact else None,
-        "contact_name": contact.name if contact else None,
-        "contact_title": contact.title if contact else None,
-        "contact_phone": contact.phone if contact else None,
-        "contact_fax": contact.fax if contact else None,
-        "contact_email": contact.email if contact else None,
         "meeting_time": _datetime(doc.meeting_time),
-        "meeting_place": doc.meeting_place,
-        "chair": doc.chair,
-        "form_number": doc.form_number,
-        "title": doc.title,
-        "compiler": doc.compiler,
-        "period": doc.period,
-        "due": doc.due,
         "deadline": _date(doc.deadline),
         "created_at": datetime.datetime.now(datetime.UTC),
     }

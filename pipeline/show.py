@@ -38,6 +38,7 @@ from schemas.orm import (
     ReceivedStamp,
     StoredFile,
 )
+from schemas.stored import AS_PRINTED, CONTACT_COLUMNS
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL refuses a larger parameter
 THREAD_LIMIT = 200  # documents in one thread view: a hub letter cited by thousands stays readable
@@ -222,15 +223,7 @@ def _document(session: Session, row: DocumentRow, received: Received | None, cit
     flagged = [
         p.name for role in ("attendee", "observer", "cc_main", "cc_copy") for p in parties if p.role == role and p.with_attachments
     ]
-    contact_values = {
-        "address": row.contact_address,
-        "unit": row.contact_unit,
-        "name": row.contact_name,
-        "title": row.contact_title,
-        "phone": row.contact_phone,
-        "fax": row.contact_fax,
-        "email": row.contact_email,
-    }
+    contact_values = {name: getattr(row, column) for column, name in CONTACT_COLUMNS.items()}
     dates = session.scalars(select(DateRow).where(DateRow.document_id == doc_id).order_by(DateRow.position))
     confidence = session.execute(select(FieldConfidence.field, FieldConfidence.value).where(FieldConfidence.document_id == doc_id))
     boxes: dict[str, list[FieldBox]] = {}
@@ -241,37 +234,19 @@ def _document(session: Session, row: DocumentRow, received: Received | None, cit
     doc = Document(
         kind=row.kind,  # type: ignore[arg-type]
         pages=[row.page_first, row.page_last] if row.page_first else [],  # 0: a DI file's letter, which has no pages
-        file_code=row.file_code,
-        retention=row.retention,
-        sender=row.sender,
-        sender_code=row.sender_code,
-        doc_type=row.doc_type,
+        **{name: getattr(row, name) for name in AS_PRINTED},
         contact=Contact(**contact_values) if any(v is not None for v in contact_values.values()) else None,
-        recipient=row.recipient,
         issue_date=row.issue_date.isoformat() if row.issue_date else None,
-        doc_number=row.doc_number,
-        speed=row.speed,
-        security=row.security,
-        attachments=row.attachments,
-        subject=row.subject,
         explanation=trees.get("explanation"),
         measures=trees.get("measures"),
         cc_main=names("cc_main"),
         cc_copy=names("cc_copy"),
         cc_with_attachments=list(dict.fromkeys(flagged)) or None,
-        signatory=row.signatory,
         notices=_notices(row.notices),
         meeting_time=row.meeting_time.isoformat(timespec="minutes") if row.meeting_time else None,
-        meeting_place=row.meeting_place,
-        chair=row.chair,
         attendees=names("attendee"),
         observers=names("observer"),
         notes=trees.get("notes"),
-        form_number=row.form_number,
-        title=row.title,
-        compiler=row.compiler,
-        period=row.period,
-        due=row.due,
         distribution=names("distribution"),
         text=trees["text"][0].text if trees.get("text") else None,
         received=received,

@@ -120,3 +120,20 @@ def test_a_letter_stored_before_notices_were_kept_has_none(
     with archive.session() as session:
         assert [h.id for h in search(session, FIRST_SUBJECT_ONLY).hits] == [letter]
     engine.dispose()
+
+
+def test_every_text_field_of_the_letter_model_is_a_column_of_its_own_name() -> None:
+    """The store and `show` derive their mapping from the two models (schemas/stored.py): a text field of
+    `Document` without a column, or a contact field without its `contact_*` column, would be lost silently."""
+    from schemas.letter import Contact, Document
+    from schemas.orm import DocumentRow
+    from schemas.stored import AS_PRINTED, CONTACT_COLUMNS
+
+    columns = DocumentRow.__table__.columns
+    assert {"sender", "recipient", "doc_number", "subject", "signatory", "speed", "form_number", "due"} <= set(AS_PRINTED)
+    assert all(column in columns for column in CONTACT_COLUMNS) and set(CONTACT_COLUMNS.values()) == set(Contact.model_fields)
+    # the text fields kept elsewhere: a document's printed text (other documents) is in document_text
+    kept_elsewhere = {"text"}
+    text_fields = {name for name, field in Document.model_fields.items() if field.annotation == (str | None)}
+    converted = {"issue_date", "meeting_time", "deadline"}  # typed columns (date, timestamp)
+    assert text_fields - set(AS_PRINTED) == kept_elsewhere | converted
