@@ -174,7 +174,7 @@ class Generator:
                 email=f"user{self.serial}@example.gov.tw",
             ),
             recipient=recipient,
-            issue_date=day.isoformat(),
+            issue_date=day,
             doc_number=number,
             speed=self.rng.choice(SPEEDS),
             attachments=t.attachments,
@@ -185,8 +185,8 @@ class Generator:
             cc_copy=[self._org() for _ in range(self.rng.randrange(3))] or None,
             signatory=t.signatory,
             references=references,
-            dates=[DateMention(text=f"中華民國{day.year - 1911}年{day.month}月{day.day}日", date=day.isoformat())],
-            deadline=(day + datetime.timedelta(days=30)).isoformat() if self.rng.random() < 0.3 else None,
+            dates=[DateMention(text=f"中華民國{day.year - 1911}年{day.month}月{day.day}日", date=day)],
+            deadline=day + datetime.timedelta(days=30) if self.rng.random() < 0.3 else None,
             confidence=dict(t.confidence),
         )
         self.made.append(doc)
@@ -290,7 +290,7 @@ def make_queries(gen: Generator, n: int = 200, seed: int = 7) -> list[Query]:
                 a, b = _window(rng, sample_text(d), 2), _window(rng, sample_text(d), rng.randint(3, 5))
                 q = Query(category, f"{a} {b}") if a and b else None
             elif category == "filters":
-                day = datetime.date.fromisoformat(d.issue_date or "2020-01-01")
+                day = d.issue_date or datetime.date(2020, 1, 1)
                 start, end = day - datetime.timedelta(days=rng.randrange(30, 400)), day + datetime.timedelta(days=30)
                 f = SearchFilters(date_from=parse_date(_roc(start)), date_to=parse_date(_roc(end)))
                 kind = made % 5

@@ -98,7 +98,7 @@ def _facts(doc: Document) -> Letter:
     body = " ".join(_items(doc))
     return {"text": match_form(f"{doc.subject or ''} {body}"), "body": match_form(body),
             "parties": match_form(f"{doc.sender or ''} {doc.recipient or ''}"),
-            "day": datetime.date.fromisoformat(doc.issue_date or "2020-01-01")}
+            "day": doc.issue_date or datetime.date(2020, 1, 1)}
 
 
 def _items(doc: Document) -> list[str]:

@@ -9,7 +9,6 @@ does not exist) lowers the field's confidence below the review threshold, so tha
 
 from __future__ import annotations
 
-import datetime
 from functools import cache
 
 from extractors import glossary as g
@@ -79,8 +78,7 @@ def check_letter(doc: Document, conf: dict[str, float], raw_issue_date: str | No
         conf["issue_date"] = DOUBTFUL - 0.2  # printed, but not a date that exists (2月30日) or unreadable
     if doc.issue_date and doc.doc_number:
         number_year = doc_number_year(doc.doc_number)
-        issued = datetime.date.fromisoformat(doc.issue_date)
-        if number_year is not None and number_year != issued.year - 1911:
+        if number_year is not None and number_year != doc.issue_date.year - 1911:
             # one of the two is misread, and nothing says which
             conf["issue_date"] = min(conf.get("issue_date", 1.0), DOUBTFUL)
             conf["doc_number"] = min(conf.get("doc_number", 1.0), DOUBTFUL)

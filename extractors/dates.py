@@ -32,7 +32,7 @@ from extractors.roc_calendar import (
     tagged,
 )
 
-__all__ = ["FoundDate", "find_dates", "find_deadline", "parse_date", "parse_meeting_time", "to_iso"]
+__all__ = ["FoundDate", "find_dates", "find_deadline", "parse_date", "parse_meeting_time"]
 
 
 @dataclass(frozen=True)
@@ -316,8 +316,3 @@ def parse_meeting_time(text: str, default_year: int | None = None) -> datetime.d
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         return None
     return datetime.datetime.combine(found.date, datetime.time(hour, minute))
-
-
-def to_iso(d: datetime.date) -> str:
-    """YYYY-MM-DD even for a datetime, since JSON dates are days."""
-    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"

@@ -25,13 +25,14 @@ from lxml import etree
 
 from extractors import glossary as g
 from extractors.checks import check_letter
-from extractors.dates import parse_date, to_iso
+from extractors.dates import parse_date
 from extractors.di_table import assemble_doc_number, issue_date_text
 from extractors.doc_numbers import normalize_doc_number
 from extractors.labels import match_label
 from extractors.letter import fill_derived
 from extractors.numbering import join_text, match_number
 from extractors.parties import split_parties, split_title_name
+from extractors.roc_calendar import roc_words
 from schemas.letter import Contact, Document, Item
 
 ROOT = "函"
@@ -249,8 +250,7 @@ def letter_of(tree: etree._ElementTree) -> DILetter:
         signatory=_text(root.find("署名")) or None,
     )
     raw_date = _issue_date(root)
-    parsed = parse_date(raw_date) if raw_date else None
-    doc.issue_date = to_iso(parsed) if parsed else None
+    doc.issue_date = parse_date(raw_date) if raw_date else None
     doc.doc_number = _doc_number(root)
     trees: dict[str, list[Item]] = {}
     for paragraph in root.findall("段落"):
@@ -264,7 +264,7 @@ def letter_of(tree: etree._ElementTree) -> DILetter:
     doc.cc_main, doc.cc_copy = main, copy
     doc.cc_with_attachments = [*flagged_main, *flagged_copy] or None
     conf = _confidence(doc)
-    year = int(doc.issue_date[:4]) if doc.issue_date else None
+    year = doc.issue_date.year if doc.issue_date else None
     fill_derived(doc, conf, year, raw_date or None)
     check_letter(doc, conf, raw_date or None, repair=False)
     doc.confidence = {k: round(v, 3) for k, v in conf.items()}
@@ -334,8 +334,7 @@ def _issue_date_written(doc: Document) -> str:
         return ""
     if doc.dates and doc.dates[0].date == doc.issue_date:
         return doc.dates[0].text
-    year, month, day = (int(p) for p in doc.issue_date.split("-"))
-    return f"中華民國{year - 1911}年{month}月{day}日"
+    return f"中華民國{roc_words(doc.issue_date)}"
 
 
 def _number_label(label: str, depth: int) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from extractors import glossary as g
-from extractors.dates import find_dates, to_iso
+from extractors.dates import find_dates
 from extractors.noise import split_noise
 from schemas.letter import DateMention, Document
 from schemas.page import Line
@@ -156,7 +156,7 @@ def extract_form(lines: list[Line], pages: tuple[int, int]) -> Document:
         conf["distribution"] = 0.85
     for line in text_lines:
         for found in find_dates(line.text):
-            doc.dates.append(DateMention(text=found.text, date=to_iso(found.date)))
+            doc.dates.append(DateMention(text=found.text, date=found.date))
     doc.confidence = conf
     return doc
 

@@ -8,6 +8,7 @@ was not printed stays `None`; a value found by a weaker rule carries a lower con
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from statistics import median
@@ -15,7 +16,7 @@ from statistics import median
 from extractors import glossary as g
 from extractors.boxes import PageSizes, field_boxes
 from extractors.checks import check_letter
-from extractors.dates import find_dates, find_deadline, parse_date, parse_meeting_time, to_iso
+from extractors.dates import find_dates, find_deadline, parse_date, parse_meeting_time
 from extractors.di_table import as_letter_lines, is_di_table
 from extractors.doc_numbers import find_doc_numbers, normalize_doc_number
 from extractors.labels import match_label
@@ -451,7 +452,7 @@ def _fill_header(doc: Document, reader: _Reader, conf: dict[str, float]) -> None
             found = find_dates(raw_date)
             parsed = found[0].date if found else None
         if parsed:
-            doc.issue_date = to_iso(parsed)
+            doc.issue_date = parsed
             conf["issue_date"] = 0.98
     raw_number = reader.text("doc_number")
     if raw_number:
@@ -619,7 +620,7 @@ def _fill_body(doc: Document, reader: _Reader, conf: dict[str, float], is_meetin
         if raw_time:
             when = parse_meeting_time(raw_time, _year_of(doc.issue_date))
             if when:
-                doc.meeting_time = when.isoformat(timespec="minutes")
+                doc.meeting_time = when
                 conf["meeting_time"] = 0.9
         for key in ("attendees", "observers", "notes", "meeting_place", "chair"):
             if getattr(doc, key):
@@ -679,16 +680,16 @@ def fill_derived(
         conf["references"] = 0.9
     for text in texts:
         for found in find_dates(text, year):
-            doc.dates.append(DateMention(text=found.text, date=to_iso(found.date)))
+            doc.dates.append(DateMention(text=found.text, date=found.date))
     deadline = None
     for text in prose:
         deadline = find_deadline(text, year)
         if deadline:
             break
     if deadline:
-        doc.deadline = to_iso(deadline)
+        doc.deadline = deadline
         conf["deadline"] = 0.8
 
 
-def _year_of(iso: str | None) -> int | None:
-    return int(iso[:4]) if iso else None
+def _year_of(day: datetime.date | None) -> int | None:
+    return day.year if day else None

@@ -8,11 +8,12 @@ kind of noise is one more row.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from extractors.dates import find_dates, to_iso
+from extractors.dates import find_dates
 from extractors.doc_numbers import find_doc_numbers
 from extractors.glossary import BODY_LABELS, CONTACT_LABELS, HEADER_LABELS, MARGIN_MARKS, label_pattern
 from extractors.glossary import label_form as g_label_form
@@ -250,7 +251,7 @@ def read_receipt(stamp_lines: list[Line], default_year: int | None = None) -> Re
     if not stamp_lines:
         return None
     org: str | None = None
-    date: str | None = None
+    date: datetime.date | None = None
     number: str | None = None
     for line in stamp_lines:
         text = line.text.strip()
@@ -265,7 +266,7 @@ def read_receipt(stamp_lines: list[Line], default_year: int | None = None) -> Re
                 org = m.group("org")
             dates = find_dates(m.group("rest"), default_year)
             if dates and date is None:
-                date = to_iso(dates[0].date)
+                date = dates[0].date
             rest_numbers = find_doc_numbers(m.group("rest"))
             if rest_numbers and number is None:
                 number = rest_numbers[0].normalized
@@ -275,7 +276,7 @@ def read_receipt(stamp_lines: list[Line], default_year: int | None = None) -> Re
             org = org_date.group("org")
         dates = find_dates(text, default_year)
         if dates and date is None:
-            date = to_iso(dates[0].date)
+            date = dates[0].date
             continue
         found = find_doc_numbers(text)
         if found and number is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extractors.dates import find_dates, to_iso
+from extractors.dates import find_dates
 from extractors.noise import split_noise
 from extractors.numbering import join_text
 from schemas.letter import DateMention, Document
@@ -18,5 +18,5 @@ def extract_other(lines: list[Line], pages: tuple[int, int]) -> Document:
     for found in find_dates(text):
         # without a letter there is no year to lend: only dates whose year is printed or
         # comes from the start of their range (find_dates without default_year)
-        doc.dates.append(DateMention(text=found.text, date=to_iso(found.date)))
+        doc.dates.append(DateMention(text=found.text, date=found.date))
     return doc

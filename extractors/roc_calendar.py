@@ -80,6 +80,11 @@ def cn_to_int(token: str) -> int | None:
     return total
 
 
+def roc_words(day: datetime.date) -> str:
+    """`2023-11-20` → `112年11月20日`: a date as letters print it (中華民國 left to the caller)."""
+    return f"{day.year - YEAR_OFFSET}年{day.month}月{day.day}日"
+
+
 class RocConverter:
     """ROC <-> Gregorian, shaped like dateparser's ``_minguo`` converter."""
 

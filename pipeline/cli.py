@@ -76,8 +76,8 @@ def _options(
 
 def _summary_line(doc: Document) -> str:
     pages = f"p.{doc.pages[0]}-{doc.pages[-1]}" if doc.pages else ""
-    if doc.kind == "letter":
-        return f"  {doc.kind:6} {pages:8} {doc.issue_date or '?':10} {doc.doc_number or '?'}  {doc.sender or '?'}: {(doc.subject or '')[:40]}"
+    if doc.kind == "letter":  # !s: the date's ISO text padded (a date's own format spec is strftime's)
+        return f"  {doc.kind:6} {pages:8} {doc.issue_date or '?'!s:10} {doc.doc_number or '?'}  {doc.sender or '?'}: {(doc.subject or '')[:40]}"
     if doc.kind == "form":
         return f"  {doc.kind:6} {pages:8} {doc.form_number or '?'}  {doc.title or '?'}"
     return f"  {doc.kind:6} {pages:8}"

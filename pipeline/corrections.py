@@ -104,11 +104,22 @@ def as_text(value: Any) -> str:
 
 
 def as_json(value: Any) -> str | None:
-    """A value as `field_corrections` stores it (a tree's Items as their JSON); None for no value."""
-    return None if value is None else json.dumps(value, ensure_ascii=False, default=lambda v: v.model_dump())
+    """A value as `field_corrections` stores it: models and dates as the document JSON writes them; None for no value."""
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=_jsonable)
 
 
-def parse_value(name: str, text: str) -> str | list[str] | list[dict[str, Any]] | None:
+def _jsonable(value: Any) -> Any:
+    """A date, a meeting time or a model (tree items, a receipt stamp) inside a value, as its document JSON."""
+    from schemas.letter import minutes_iso
+
+    if isinstance(value, datetime.datetime):
+        return minutes_iso(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value.model_dump(mode="json")
+
+
+def parse_value(name: str, text: str) -> str | datetime.date | list[str] | list[dict[str, Any]] | None:
     """What a reviewer typed, as the field's value; blank is no value (the field was not printed)."""
     if name not in CORRECTABLE:
         raise CorrectionError(f"{name}: not a field that can be corrected here (one of {', '.join(CORRECTABLE)})")
@@ -128,7 +139,7 @@ def parse_value(name: str, text: str) -> str | list[str] | list[dict[str, Any]] 
                 raise CorrectionError(
                     f"{label_of(name)}: not a date: {text!r} (e.g. 112/05/30, 民國112年5月30日 or 2023-05-30)"
                 ) from None
-        return day.isoformat()
+        return day
     if name in LIST_FIELDS:
         parts = [p.strip() for p in text.replace("，", LIST_SEPARATOR).replace(",", LIST_SEPARATOR).split(LIST_SEPARATOR)]
         return [p for p in parts if p] or None
@@ -148,6 +159,8 @@ def set_value(doc: Document, name: str, value: Any) -> None:
         setattr(contact, part, value)
         doc.contact = contact if any(v is not None for v in contact.model_dump().values()) else None
     else:
+        if name in DATE_FIELDS and isinstance(value, str):  # a stored correction: its JSON's ISO text
+            value = datetime.date.fromisoformat(value)
         setattr(doc, head, _tree(value) if name in TREE_FIELDS and value else value)
         if doc.notices and name in FIRST_NOTICE:  # else show and the search text keep what was corrected away
             setattr(doc.notices[0], name, getattr(doc, name))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from extractors.letter import fill_derived
+from extractors.roc_calendar import roc_words
 from schemas.letter import Contact, Document, Item
 
 OFFICE_FILE = "office.yaml"
@@ -73,12 +74,6 @@ def load_office(path: Path) -> Office:
     return Office(**values)
 
 
-def roc(iso: str) -> str:
-    """`2023-11-20` → `112年11月20日`, as letters print dates."""
-    day = datetime.date.fromisoformat(iso)
-    return f"{day.year - 1911}年{day.month}月{day.day}日"
-
-
 def forwarding_letter(
     forwarded: Document, recipient: str, main: list[str], office: Office, day: datetime.date,
     number: str | None = None,
@@ -86,12 +81,12 @@ def forwarding_letter(
     """The office's 函 forwarding `forwarded` to `recipient`, with `main` as its 正本 list."""
     if forwarded.kind != "letter":
         raise DraftError(f"a {forwarded.kind} is not forwarded with a 轉知 letter")
-    when = roc(forwarded.issue_date) if forwarded.issue_date else ""
+    when = roc_words(forwarded.issue_date) if forwarded.issue_date else ""
     origin = f"{forwarded.sender or ''}{when}{forwarded.doc_number or ''}函"
     gist = _REQUEST.sub("", (forwarded.subject or "").strip()).strip("，, ")
     explanation = [Item(label="一", text=f"依據{origin}辦理。")]
     if forwarded.deadline:
-        explanation.append(Item(label="二", text=f"請於{roc(forwarded.deadline)}前依來函辦理。"))
+        explanation.append(Item(label="二", text=f"請於{roc_words(forwarded.deadline)}前依來函辦理。"))
     explanation.append(Item(label="三" if forwarded.deadline else "二", text="檢送來函影本1份，請轉知所屬會員。"))
     speed = forwarded.speed if forwarded.speed in ("最速件", "速件") else "普通件"
     contact = Contact(address=office.address, unit=office.unit, name=office.clerk, title=office.title,
@@ -99,14 +94,14 @@ def forwarding_letter(
     doc = Document(
         kind="letter", pages=[], sender=office.name, sender_code=office.code, doc_type="函",
         contact=contact if any(v is not None for v in contact.model_dump().values()) else None,
-        recipient=recipient, issue_date=day.isoformat(), doc_number=number, speed=speed,
+        recipient=recipient, issue_date=day, doc_number=number, speed=speed,
         attachments=ATTACHMENT,
         subject=f"轉知{origin}，{gist}，請查照。" if gist else f"轉知{origin}，請查照。",
         explanation=explanation, cc_main=main or None, cc_copy=list(office.copies) or None,
         signatory=office.signatory,
     )
     conf: dict[str, float] = {}
-    fill_derived(doc, conf, day.year, f"中華民國{roc(day.isoformat())}")
+    fill_derived(doc, conf, day.year, f"中華民國{roc_words(day)}")
     return doc
 
 
@@ -119,7 +114,7 @@ def letter_source(doc: Document) -> str:
                          ("電話", contact.phone), ("傳真", contact.fax), ("電子信箱", contact.email)):
         if value:
             lines.append(f"@contact {label}：{value}")
-    date = f"中華民國{roc(doc.issue_date)}" if doc.issue_date else ""
+    date = f"中華民國{roc_words(doc.issue_date)}" if doc.issue_date else ""
     for label, value in (("受文者", doc.recipient), ("發文日期", date), ("發文字號", doc.doc_number),
                          ("速別", doc.speed), ("密等及解密條件或保密期限", doc.security), ("附件", doc.attachments),
                          ("主旨", doc.subject)):

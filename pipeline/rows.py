@@ -19,12 +19,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from extractors.orgs import canonical_org, gazetteer
 from pipeline.di import Part
@@ -32,11 +31,6 @@ from pipeline.matching import SearchText, match_form, number_key, party_names, s
 from pipeline.reports import FileReport, FileStatus, classify_failure
 from schemas.letter import Document, FileResult, Item
 from schemas.stored import AS_PRINTED, CONTACT_COLUMNS
-
-log = logging.getLogger(__name__)
-
-_When = TypeVar("_When", datetime.date, datetime.datetime)
-
 
 # -- keys -----------------------------------------------------------------------
 
@@ -93,25 +87,6 @@ def text_key(searchable: SearchText) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
-def _iso(value: str | None, parse: Callable[[str], _When], warning: str) -> _When | None:
-    """`value` parsed, or None (logged with `warning`) when it is no ISO value: the row keeps the text."""
-    if not value:
-        return None
-    try:
-        return parse(value)
-    except ValueError:
-        log.warning(warning, value)
-        return None
-
-
-def _date(value: str | None) -> datetime.date | None:
-    return _iso(value, datetime.date.fromisoformat, "not an ISO date, not stored as a date: %r")
-
-
-def _datetime(value: str | None) -> datetime.datetime | None:
-    return _iso(value, datetime.datetime.fromisoformat, "not an ISO date-time, not stored: %r")
-
-
 # -- rows -----------------------------------------------------------------------
 
 
@@ -134,12 +109,12 @@ def _document_values(doc: Document, file_id: int, position: int) -> dict[str, An
         "page_last": doc.pages[-1] if doc.pages else 0,
         **{name: getattr(doc, name) for name in AS_PRINTED},
         **{column: getattr(contact, name) if contact else None for column, name in CONTACT_COLUMNS.items()},
-        "issue_date": _date(doc.issue_date),
+        "issue_date": doc.issue_date,
         "doc_number_key": number_key(doc.doc_number),
         "letter_key": letter_key(doc),
         "notices": notices_json(doc),
-        "meeting_time": _datetime(doc.meeting_time),
-        "deadline": _date(doc.deadline),
+        "meeting_time": doc.meeting_time,
+        "deadline": doc.deadline,
         "created_at": datetime.datetime.now(datetime.UTC),
     }
 
@@ -356,7 +331,7 @@ def plan_file(
                     "document_id": doc_id,
                     "appearance_id": appearance_id,
                     "org": doc.received.org,
-                    "date": _date(doc.received.date),
+                    "date": doc.received.date,
                     "number": doc.received.number,
                 }
             )
@@ -385,10 +360,8 @@ def plan_file(
             return org_id
 
         t["parties"].extend(party_rows(doc_id, doc, link))
-        for position, mention in enumerate(doc.dates):
-            when = _date(mention.date)
-            if when is not None:
-                t["dates"].append({"document_id": doc_id, "position": position, "text": mention.text, "date": when})
+        t["dates"].extend({"document_id": doc_id, "position": position, "text": m.text, "date": m.date}
+                          for position, m in enumerate(doc.dates))
         for position, number in enumerate(doc.references):
             key = number_key(number)
             if key:

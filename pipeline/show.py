@@ -96,7 +96,7 @@ class DocumentView:
         return {
             "id": self.id,
             **self.document.model_dump(mode="json"),
-            "files": [{**asdict(c), "received": c.received.model_dump() if c.received else None} for c in self.copies],
+            "files": [{**asdict(c), "received": c.received.model_dump(mode="json") if c.received else None} for c in self.copies],
             "cites": [asdict(link) for link in self.cites],
             "cited_by": [asdict(link) for link in self.cited_by],
             "thread": [asdict(link) for link in self.thread],
@@ -195,7 +195,7 @@ def load_document(session: Session, doc_id: int, corrected: bool = True) -> Docu
 
 
 def _received(org: str | None, date: datetime.date | None, number: str | None) -> Received:
-    return Received(org=org, date=date.isoformat() if date else None, number=number)
+    return Received(org=org, date=date, number=number)
 
 
 def _citations(session: Session, doc_id: int) -> list[tuple[str, int | None]]:
@@ -236,14 +236,14 @@ def _document(session: Session, row: DocumentRow, received: Received | None, cit
         pages=[row.page_first, row.page_last] if row.page_first else [],  # 0: a DI file's letter, which has no pages
         **{name: getattr(row, name) for name in AS_PRINTED},
         contact=Contact(**contact_values) if any(v is not None for v in contact_values.values()) else None,
-        issue_date=row.issue_date.isoformat() if row.issue_date else None,
+        issue_date=row.issue_date,
         explanation=trees.get("explanation"),
         measures=trees.get("measures"),
         cc_main=names("cc_main"),
         cc_copy=names("cc_copy"),
         cc_with_attachments=list(dict.fromkeys(flagged)) or None,
         notices=_notices(row.notices),
-        meeting_time=row.meeting_time.isoformat(timespec="minutes") if row.meeting_time else None,
+        meeting_time=row.meeting_time,
         attendees=names("attendee"),
         observers=names("observer"),
         notes=trees.get("notes"),
@@ -251,8 +251,8 @@ def _document(session: Session, row: DocumentRow, received: Received | None, cit
         text=trees["text"][0].text if trees.get("text") else None,
         received=received,
         references=[number for number, _ in cites],
-        dates=[DateMention(text=d.text, date=d.date.isoformat()) for d in dates],
-        deadline=row.deadline.isoformat() if row.deadline else None,
+        dates=[DateMention(text=d.text, date=d.date) for d in dates],
+        deadline=row.deadline,
         confidence={name: value for name, value in confidence},
         boxes=boxes or None,
     )

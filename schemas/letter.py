@@ -1,16 +1,28 @@
 """The document JSON (docs/document-json.md) as plain pydantic types.
 
 Every stage after the reader produces or consumes these; the JSON printed by
-`gongwen extract --json` is `FileResult.model_dump(mode="json")`.
+`gongwen extract --json` is `FileResult.model_dump(mode="json")`. Dates are typed
+(`datetime.date`, `datetime.datetime`): code works with dates, and only the JSON writes them as
+ISO text (`YYYY-MM-DD`; `YYYY-MM-DDTHH:MM` for a meeting time).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer
 
 DocumentKind = Literal["letter", "form", "other"]
+
+
+def minutes_iso(when: datetime.datetime) -> str:
+    """`2024-03-20T10:00`: a meeting time as the JSON has it, to the minute (no seconds)."""
+    return when.isoformat(timespec="minutes")
+
+
+# a date and time to the minute, written without seconds in the JSON (pydantic would add `:00`)
+MinuteDateTime = Annotated[datetime.datetime, PlainSerializer(minutes_iso, return_type=str, when_used="json")]
 
 
 class Contact(BaseModel):
@@ -46,15 +58,15 @@ class Received(BaseModel):
     """A receipt stamp (收文) put on the letter by the office that received it."""
 
     org: str | None = None
-    date: str | None = None
+    date: datetime.date | None = None
     number: str | None = None
 
 
 class DateMention(BaseModel):
-    """A date as printed and its ISO value."""
+    """A date as printed and its value."""
 
     text: str
-    date: str
+    date: datetime.date
 
 
 class FieldBox(BaseModel):
@@ -83,7 +95,7 @@ class Document(BaseModel):
     doc_type: str | None = None
     contact: Contact | None = None
     recipient: str | None = None
-    issue_date: str | None = None
+    issue_date: datetime.date | None = None
     doc_number: str | None = None
     speed: str | None = None
     security: str | None = None
@@ -100,7 +112,7 @@ class Document(BaseModel):
     notices: list[Notice] | None = None
 
     # 開會通知單
-    meeting_time: str | None = None
+    meeting_time: MinuteDateTime | None = None
     meeting_place: str | None = None
     chair: str | None = None
     attendees: list[str] | None = None
@@ -122,7 +134,7 @@ class Document(BaseModel):
     received: Received | None = None
     references: list[str] = Field(default_factory=list)
     dates: list[DateMention] = Field(default_factory=list)
-    deadline: str | None = None
+    deadline: datetime.date | None = None
     confidence: dict[str, float] = Field(default_factory=dict)
     # where each field was printed (its name, `contact.phone` inside the block → one box per page it covers); null when
     # unknown (a DI file, a form, a document stored before boxes were recorded)

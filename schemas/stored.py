@@ -2,10 +2,10 @@
 
 A text field of `Document` that has a text column of the same name is stored as it is and read back as
 it is: a field added to both models is written and shown without a third list to keep in step. The
-contact block's fields are the `contact_*` columns. What is converted is done by hand, in
+contact block's fields are the `contact_*` columns. The rest is listed by hand, in
 `pipeline/rows.py` (a Document → its rows) and `pipeline/show.py` (rows → the Document): dates and the
-meeting time (typed columns), the page span, the notices (JSON); trees, parties, dates mentioned,
-confidence and boxes are rows of tables of their own.
+meeting time (typed alike in both models, so copied as they are), the page span, the notices (JSON);
+trees, parties, dates mentioned, confidence and boxes are rows of tables of their own.
 """
 
 from __future__ import annotations

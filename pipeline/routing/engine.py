@@ -34,13 +34,6 @@ class _Compiled:
     except_: set[str]
 
 
-def _date(value: str | None) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def routing_input(doc: Document, document_id: int | None, ingested: datetime.date) -> RoutingInput:
     """What routing reads of an extracted (or re-loaded) `Document`."""
     return RoutingInput(
@@ -64,8 +57,8 @@ def routing_input(doc: Document, document_id: int | None, ingested: datetime.dat
         distribution=list(doc.distribution or ()),
         form_due=doc.due,
         title=doc.title,
-        deadline=_date(doc.deadline),
-        received=_date(doc.received.date) if doc.received else None,
+        deadline=doc.deadline,
+        received=doc.received.date if doc.received else None,
     )
 
 

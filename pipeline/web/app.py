@@ -28,6 +28,7 @@ from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from extractors.roc_calendar import YEAR_OFFSET, roc_words
 from pipeline.db import Archive, open_archive
 from pipeline.search import MARK_CLOSE, MARK_OPEN
 from pipeline.web.auth import Forbidden, LoginRequired, csrf_token, current_account
@@ -78,6 +79,8 @@ UPLOAD_NAMES = {"stored": "已存入", "duplicate": "重複", "quarantined": "�
 
 
 def _day(value: Any) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):  # a meeting time: its day
+        return value.date()
     if isinstance(value, datetime.date):
         return value
     if isinstance(value, str) and value:
@@ -93,7 +96,7 @@ def roc_date(value: Any) -> str:
     day = _day(value)
     if day is None:
         return str(value) if value else ""
-    roc = f"民國{day.year - 1911}年{day.month}月{day.day}日" if day.year > 1911 else f"{day.year}年{day.month}月{day.day}日"
+    roc = f"民國{roc_words(day)}" if day.year > YEAR_OFFSET else f"{day.year}年{day.month}月{day.day}日"
     return f"{roc}（{day.isoformat()}）"
 
 

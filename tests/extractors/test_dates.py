@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.dates import FoundDate, find_dates, find_deadline, parse_date, parse_meeting_time, to_iso
+from extractors.dates import FoundDate, find_dates, find_deadline, parse_date, parse_meeting_time
 from extractors.roc_calendar import RocCalendar, RocConverter, classify_year, cn_to_int
 
 SHARED = Path(os.environ.get("GONGWEN_SHARED", Path(__file__).resolve().parents[3] / "shared"))
@@ -23,7 +23,7 @@ def _shared(name: str) -> str:
 
 
 def _pairs(found: list[FoundDate]) -> list[tuple[str, str]]:
-    return [(f.text, to_iso(f.date)) for f in found]
+    return [(f.text, f.date.isoformat()) for f in found]
 
 
 # --- the calendar ---------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def test_should_parse(text: str, printed: str, iso: str, calendar: str) -> None:
     found = find_dates(text)
     assert len(found) == 1, found
     (f,) = found
-    assert (f.text, to_iso(f.date), f.calendar, f.year_given) == (printed, iso, calendar, True)
+    assert (f.text, f.date.isoformat(), f.calendar, f.year_given) == (printed, iso, calendar, True)
     assert text[f.start:f.end] == f.text
 
 
@@ -229,7 +229,7 @@ def test_ranges_and_missing_years(
     text: str, default_year: int | None, expected: list[tuple[str, str, bool]]
 ) -> None:
     found = find_dates(text, default_year)
-    assert [(f.text, to_iso(f.date), f.year_given) for f in found] == expected
+    assert [(f.text, f.date.isoformat(), f.year_given) for f in found] == expected
     assert all(text[f.start:f.end] == f.text for f in found)
 
 
@@ -316,7 +316,7 @@ def test_meeting_time_with_year_left_out() -> None:
     assert parse_meeting_time("7月12日下午2時", default_year=2023) == datetime.datetime(2023, 7, 12, 14, 0)
 
 
-# --- parse_date and to_iso ------------------------------------------------------------------------
+# --- parse_date -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -340,11 +340,6 @@ def test_meeting_time_with_year_left_out() -> None:
 )
 def test_parse_date(text: str, expected: datetime.date | None) -> None:
     assert parse_date(text) == expected
-
-
-def test_to_iso() -> None:
-    assert to_iso(D(2023, 6, 8)) == "2023-06-08"
-    assert to_iso(datetime.datetime(1912, 1, 1, 14, 30)) == "1912-01-01"
 
 
 # --- whole letters --------------------------------------------------------------------------------
@@ -380,7 +375,7 @@ def test_seed_000_whole_text() -> None:
 def test_seed_003_whole_text() -> None:
     text = _shared("seeds/003_14ea73d44ddfc434.txt")
     found = find_dates(text, 2022)
-    assert [(f.text, to_iso(f.date), f.calendar) for f in found] == [
+    assert [(f.text, f.date.isoformat(), f.calendar) for f in found] == [
         ("中華民國111年1月22日", "2022-01-22", "roc"),
         ("111年1月19日", "2022-01-19", "roc"),
         ("110年12月13日", "2021-12-13", "roc"),
@@ -441,12 +436,12 @@ def test_english_dates_of_an_attachment_are_read_by_dateparser(tmp_path: Path) -
     assert result.error is None and [d.kind for d in result.documents] == ["letter", "other"]
     letter, programme = result.documents
     assert [(d.text, d.date) for d in letter.dates] == [
-        ("中華民國112年6月8日", "2023-06-08"), ("2023/9/1", "2023-09-01"), ("2023-09-02", "2023-09-02"),
-        ("112年8月15日", "2023-08-15"),
+        ("中華民國112年6月8日", datetime.date(2023, 6, 8)), ("2023/9/1", datetime.date(2023, 9, 1)), ("2023-09-02", datetime.date(2023, 9, 2)),
+        ("112年8月15日", datetime.date(2023, 8, 15)),
     ]
     assert [(" ".join(d.text.split()), d.date) for d in programme.dates] == [
-        ("June 8, 2023", "2023-06-08"), ("15th of August 2023", "2023-08-15"),
-        ("1 Sept. 2023", "2023-09-01"), ("Sep 2, 2023", "2023-09-02"),
+        ("June 8, 2023", datetime.date(2023, 6, 8)), ("15th of August 2023", datetime.date(2023, 8, 15)),
+        ("1 Sept. 2023", datetime.date(2023, 9, 1)), ("Sep 2, 2023", datetime.date(2023, 9, 2)),
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def test_every_element_is_mapped() -> None:
         "phone": "(02)8590-6666#7110", "fax": "(02)8590-7080", "email": "wang@mohw.gov.tw",
     }
     assert doc.recipient == "臺中市政府衛生局"
-    assert doc.issue_date == "2023-05-30"
+    assert doc.issue_date == datetime.date(2023, 5, 30)
     assert doc.doc_number == "衛部醫字第1120100216A號"  # 字 + 年度 + 流水號 + 支號, as letters print it
     assert (doc.speed, doc.security) == ("速件", "密（公布後解密）")
     assert letter.attachment_files == ["A1120001_ATTCH1.pdf", "A1120001_ATTCH2.odt"]
@@ -89,10 +90,10 @@ def test_every_element_is_mapped() -> None:
     # derived as for a printed letter: the cited 字號, every date, the end of the 申請期間
     assert doc.references == ["衛部醫字第1120100001號"]
     assert [(d.text, d.date) for d in doc.dates] == [
-        ("中華民國112年5月30日", "2023-05-30"), ("112年5月2日", "2023-05-02"),
-        ("112年5月15日", "2023-05-15"), ("112年6月30日", "2023-06-30"),
+        ("中華民國112年5月30日", datetime.date(2023, 5, 30)), ("112年5月2日", datetime.date(2023, 5, 2)),
+        ("112年5月15日", datetime.date(2023, 5, 15)), ("112年6月30日", datetime.date(2023, 6, 30)),
     ]
-    assert doc.deadline == "2023-06-30"
+    assert doc.deadline == datetime.date(2023, 6, 30)
     assert doc.confidence["sender_code"] == 1.0 and doc.confidence["doc_number"] == 1.0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def test_cover_letter_header_and_contact(seed_000: FileResult) -> None:
     cover = _letters(seed_000)[0]
     assert cover.sender == "臺中市政府衛生局" and cover.doc_type == "函"
     assert cover.doc_number == "中市衛醫字第1120070277號"
-    assert cover.issue_date == "2023-06-08"
+    assert cover.issue_date == datetime.date(2023, 6, 8)
     assert cover.speed == "普通件" and cover.security is None
     assert cover.contact is not None
     assert cover.contact.name == "林佳儀" and cover.contact.title == "技士"
@@ -40,14 +41,14 @@ def test_cover_letter_header_and_contact(seed_000: FileResult) -> None:
 def test_cover_letter_cites_both_forwarded_letters(seed_000: FileResult) -> None:
     cover, first, second = _letters(seed_000)
     assert cover.references == [first.doc_number, second.doc_number]
-    assert cover.deadline == "2023-06-30"
-    assert [d.date for d in cover.dates][:3] == ["2023-06-08", "2023-05-30", "2023-05-15"]
+    assert cover.deadline == datetime.date(2023, 6, 30)
+    assert [d.date for d in cover.dates][:3] == [datetime.date(2023, 6, 8), datetime.date(2023, 5, 30), datetime.date(2023, 5, 15)]
 
 
 def test_receipt_stamp_is_received_not_text(seed_000: FileResult) -> None:
     first = _letters(seed_000)[1]
     assert first.received is not None
-    assert (first.received.org, first.received.date) == ("醫事管理科", "2023-06-01")
+    assert (first.received.org, first.received.date) == ("醫事管理科", datetime.date(2023, 6, 1))
     all_text = " ".join(i.text for i in first.explanation or [])
     assert "收文" not in all_text and "141120070277" not in all_text
     assert "有附件" not in all_text
@@ -64,7 +65,7 @@ def test_stamp_with_number_and_template_number(samples_dir: Path) -> None:
     seed_003 = extract_file(samples_dir / "seed_003.pdf")
     association, ministry = _letters(seed_003)
     assert association.received is not None
-    assert association.received.model_dump() == {"org": "彰化縣醫師公會", "date": "2022-01-25", "number": "彰醫字第129號"}
+    assert association.received.model_dump(mode="json") == {"org": "彰化縣醫師公會", "date": "2022-01-25", "number": "彰醫字第129號"}
     assert association.references == ["衛部資字第1112660027號"]
     assert association.signatory == "理事長邱泰源"
     assert ministry.received is None  # an electronic-exchange stamp is not a receipt
@@ -77,10 +78,10 @@ def test_stamp_with_number_and_template_number(samples_dir: Path) -> None:
 def test_meeting_notice(samples_dir: Path) -> None:
     doc = extract_file(samples_dir / "own_17.pdf").documents[0]
     assert doc.doc_type == "開會通知單"
-    assert doc.meeting_time == "2023-07-12T14:30"
+    assert doc.meeting_time == datetime.datetime(2023, 7, 12, 14, 30)
     assert doc.explanation is None and doc.notes
     assert doc.attendees and doc.observers and doc.cc_main == [*doc.attendees, *doc.observers]
-    assert doc.deadline == "2023-07-05"
+    assert doc.deadline == datetime.date(2023, 7, 5)
 
 
 def test_forms_are_classified_with_their_fields(samples_dir: Path) -> None:

@@ -7,6 +7,8 @@ block at the left under the title, contact fields sharing one line.
 
 from __future__ import annotations
 
+import datetime
+
 from extractors.letter import extract_letter
 from schemas.page import Line, Word
 
@@ -49,13 +51,13 @@ def test_spread_title_spaced_labels_and_left_contact_block() -> None:
     assert doc.contact.phone == "02-27208889#1234"
     assert doc.contact.email == "ming@gov.taipei"
     assert doc.doc_number == "府授衛字第1130012345號"
-    assert doc.issue_date == "2024-02-05"
+    assert doc.issue_date == datetime.date(2024, 2, 5)
     assert doc.speed == "速件"
     assert doc.attachments is None
     assert doc.subject == "請轉知所屬會員配合辦理，請查照。"
     assert doc.explanation is not None and [i.label for i in doc.explanation] == ["一", "二"]
     assert doc.references == ["衛部醫字第1131660001號"]
-    assert doc.deadline == "2024-03-01"
+    assert doc.deadline == datetime.date(2024, 3, 1)
     assert doc.cc_copy == ["本府衛生局"] and doc.cc_with_attachments == ["本府衛生局"]
     assert doc.signatory == "市長　蔣萬安"
 
@@ -85,7 +87,7 @@ def test_labels_misread_by_ocr_are_still_found() -> None:
     ]
     doc = extract_letter(lines, (1, 1), WIDTH)
     assert doc.recipient == "中華民國醫師公會全國聯合會"
-    assert doc.issue_date == "2022-01-19"
+    assert doc.issue_date == datetime.date(2022, 1, 19)
     assert doc.doc_number == "衛部資字第1112660027號"
     assert doc.subject == "關於貴會函請本部研議一事，請查照。"
 
@@ -110,6 +112,22 @@ def test_contact_fields_beside_header_fields_with_spaced_labels() -> None:
     ]
     doc = extract_letter(lines, (1, 1), WIDTH)
     assert doc.recipient == "社團法人臺中市醫師公會"
-    assert doc.issue_date == "2024-03-08"
+    assert doc.issue_date == datetime.date(2024, 3, 8)
     assert doc.contact is not None
     assert (doc.contact.phone, doc.contact.fax) == ("04-25265394#3321", "04-25222222")
+
+
+def test_a_date_that_does_not_exist_stays_null() -> None:
+    """中華民國112年2月30日 is printed but is no date: null (its confidence low), neither a crash nor a guess."""
+    lines = [
+        line(200, 60, "某某協會 書函", 20),
+        line(72, 160, "受文者：各會員"),
+        line(72, 182, "發文日期：中華民國112年2月30日"),
+        line(72, 204, "發文字號：某協字第1120000001號"),
+        line(72, 226, "主旨：請於112年2月30日前回復，請查照。"),
+    ]
+    doc = extract_letter(lines, (1, 1), WIDTH)
+    assert doc.issue_date is None and doc.deadline is None and doc.dates == []
+    assert doc.confidence["issue_date"] < 0.6
+    dumped = doc.model_dump(mode="json")
+    assert (dumped["issue_date"], dumped["deadline"], dumped["dates"]) == (None, None, [])

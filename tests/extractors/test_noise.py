@@ -3,6 +3,7 @@ they were not there (issue 9, item 1). PDFs come from the project's own generato
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -49,14 +50,14 @@ def test_stamp_without_its_colour_leaves_the_items_whole(tmp_path: Path, at: str
     ]
     assert doc.cc_main == ["臺北市政府衛生局", "新北市政府衛生局"] and doc.cc_copy == ["本部醫事司"]
     assert doc.received is not None
-    assert (doc.received.org, doc.received.date, doc.received.number) == ("臺北市政府衛生局", "2024-10-04", "第1130702號")
+    assert (doc.received.org, doc.received.date, doc.received.number) == ("臺北市政府衛生局", datetime.date(2024, 10, 4), "第1130702號")
 
 
 def test_receipt_stamp_with_收文_in_black_over_text(tmp_path: Path) -> None:
     doc = _read(tmp_path, "臺北市醫師公會|收文日期 113. 10. 4|收文字號 北市醫字第 702 號", "over black")
     assert [i.text for i in doc.explanation or []][1] == ITEM_TWO
     assert doc.received is not None
-    assert (doc.received.org, doc.received.date, doc.received.number) == ("臺北市醫師公會", "2024-10-04", "北市醫字第702號")
+    assert (doc.received.org, doc.received.date, doc.received.number) == ("臺北市醫師公會", datetime.date(2024, 10, 4), "北市醫字第702號")
 
 
 def _line(text: str, x0: float, top: float, size: float = 14.0) -> Line:
@@ -76,7 +77,7 @@ def test_stamp_read_onto_the_end_of_a_line_is_cut_off() -> None:
     assert [ln.text for ln in split.text_lines] == ["二、本案請查照。", "三、請於113年11月15日前回復。"]
     received = read_receipt(split.stamp_lines)
     assert received is not None and (received.org, received.date, received.number) == (
-        "臺北市政府衛生局", "2024-10-04", "第1130702號"
+        "臺北市政府衛生局", datetime.date(2024, 10, 4), "第1130702號"
     )
 
 

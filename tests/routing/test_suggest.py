@@ -67,7 +67,7 @@ def _letter(rng: random.Random, topic: str, day: datetime.date, n: int) -> Docum
     subject = TOPICS[topic][0].format(y=day.year - 1911) + "，" + rng.choice(FILLERS)
     return Document(
         kind="letter", pages=[1, 1], sender="內政部", recipient="本會", doc_type="函",
-        issue_date=day.isoformat(), doc_number=f"台內字第{day.year - 1911}{n:07d}號", speed="普通件",
+        issue_date=day, doc_number=f"台內字第{day.year - 1911}{n:07d}號", speed="普通件",
         subject=subject, explanation=[Item(label="一", text=rng.choice(FILLERS) + rng.choice(FILLERS))],
     )
 

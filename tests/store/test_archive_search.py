@@ -174,11 +174,11 @@ def test_ranking_covers_every_match_and_counts_them(archive: Archive, extract: E
         doc.pages = [1, 1]
         if n == 0:  # the oldest, stored first
             doc.subject = f"關於{word}研究計畫一事，復如說明，請查照。"
-            doc.issue_date = "2012-01-05"
+            doc.issue_date = datetime.date(2012, 1, 5)
         else:
             assert doc.explanation
             doc.explanation[0].text += f"另{word}相關資料另案辦理。"
-            doc.issue_date = (datetime.date(2023, 1, 1) + datetime.timedelta(days=n)).isoformat()
+            doc.issue_date = datetime.date(2023, 1, 1) + datetime.timedelta(days=n)
         files.append(FileResult(file=f"rank/{n}.pdf", sha256=f"{n:064x}", pages=1, documents=[doc]))
     assert all(r.status == "stored" for r in store_results(archive, [(f, None) for f in files]))
     with archive.session() as s:
