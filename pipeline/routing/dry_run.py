@@ -7,7 +7,6 @@ arrived today). Nothing is written to the archive either way.
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ def decide_file(router: Router, path: Path, name: str | None = None) -> list[Dec
 
     LetterUnreadable, naming the file by `name` (default: its path), when it cannot be read."""
     from pipeline.extract import extract_file
+    from pipeline.routing.queue import today
 
     result = extract_file(path)
     label = name or str(path)
@@ -37,8 +37,8 @@ def decide_file(router: Router, path: Path, name: str | None = None) -> list[Dec
         raise LetterUnreadable(f"{label}: {' '.join(result.error.split())}")  # one line, whatever the reader said
     if not result.documents:
         raise LetterUnreadable(f"{label}: no document found in it")
-    today = datetime.datetime.now(datetime.UTC).date()
-    return [router.route(routing_input(doc, None, today)) for doc in result.documents]
+    day = today()  # the office's day (Taiwan), as routing dates its tasks; UTC was a day behind until 08:00
+    return [router.route(routing_input(doc, None, day)) for doc in result.documents]
 
 
 def decide_stored(archive: Archive, router: Router, ref: str) -> list[Decision]:
