@@ -20,7 +20,7 @@ from extractors.dates import find_dates, find_deadline, parse_date, parse_meetin
 from extractors.di_table import as_letter_lines, is_di_table
 from extractors.doc_numbers import find_doc_numbers, normalize_doc_number
 from extractors.labels import match_label
-from extractors.nlp import entities
+from extractors.nlp import EMAIL, entities
 from extractors.noise import read_receipt, split_noise
 from extractors.numbering import item_texts, join_text, parse_items
 from extractors.oneline import HeaderLine, find_header_line, is_loose_number
@@ -38,7 +38,6 @@ _BODY_KEYS = {"subject", "explanation", "measures", "cc_main", "cc_copy", "summa
 _NOTICE_KEYS = ("subject", "explanation", "measures")
 _MEETING_BODY_KEYS = {"subject", "notes", "attendees", "observers"}
 _EMAIL_CHARS = re.compile(r"[A-Za-z0-9._%+\-@]+")
-_WHOLE_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _RIGHT_COLUMN = 0.45  # share of the page width where the contact column starts
 
 # `一、主旨：` opens one of several numbered 主旨 blocks of a notice
@@ -137,7 +136,7 @@ class _Reader:
         so_far = "".join(self.sections["contact.email"].lines).replace(" ", "")
         if not _EMAIL_CHARS.fullmatch(piece):
             return False
-        return not _WHOLE_EMAIL.fullmatch(so_far) or piece.startswith((".", "@", "-"))
+        return not EMAIL.fullmatch(so_far) or piece.startswith((".", "@", "-"))
 
     def text(self, key: str) -> str | None:
         section = self.sections.get(key)

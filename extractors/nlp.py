@@ -72,7 +72,7 @@ _PHONE = re.compile(
     r"(?:[-‐－][0-9]{1,5}(?![-‐－]?[0-9])|[ \t]*(?:[#＃]|轉|分機|[Ee][Xx][Tt]\.?)[ \t]*[0-9]{1,6})?"
     r"(?![0-9])"
 )
-_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'\u3000-\u303f\uff00-\uffef\u3400-\u9fff]+", re.IGNORECASE)
 _URL_TRAILING = ".,;:!?)]}'\""
 
@@ -97,7 +97,7 @@ def pattern_entities(text: str) -> Iterator[Entity]:
         yield Entity("DATE", m.group(), m.start(), m.end())
     for m in _PHONE.finditer(text):
         yield Entity("PHONE", m.group(), m.start(), m.end())
-    for m in _EMAIL.finditer(text):
+    for m in EMAIL.finditer(text):
         yield Entity("EMAIL", m.group(), m.start(), m.end())
     for m in _URL.finditer(text):
         url = m.group().rstrip(_URL_TRAILING)
