@@ -150,20 +150,15 @@ def _report_line(r: FileReport) -> str:
 
 def _section_lines(holder: Any, sections: tuple[str, ...], depth: int) -> list[str]:
     """The item trees `sections` of a document or a notice's block, each under its name."""
+    from extractors.numbering import format_items
+
     out: list[str] = []
     for section in sections:
         items = getattr(holder, section)
         if items:
             out.append(f"{'  ' * depth}{section}:")
-            out.extend(_item_lines(items, depth + 1))
-    return out
-
-
-def _item_lines(items: list[Any], depth: int) -> list[str]:
-    out: list[str] = []
-    for item in items:
-        out.append(f"{'  ' * depth}{item.label}、{item.text}")
-        out.extend(_item_lines(item.children, depth + 1))
+            # as the letter numbers it (一、 … （一） …), the form review edits: a nested 一 is not printed as 一、
+            out.extend(f"{'  ' * (depth + 1)}{line}" for line in format_items(items).splitlines())
     return out
 
 
