@@ -30,7 +30,7 @@ from pipeline.di import Part
 from pipeline.matching import SearchText, match_form, number_key, party_names, search_rows, search_text
 from pipeline.reports import FileReport, FileStatus, classify_failure
 from schemas.letter import Document, FileResult, Item
-from schemas.stored import AS_PRINTED, CONTACT_COLUMNS
+from schemas.stored import AS_IS, CONTACT_COLUMNS
 
 # -- keys -----------------------------------------------------------------------
 
@@ -99,7 +99,7 @@ def notices_json(doc: Document) -> str | None:
 
 
 def _document_values(doc: Document, file_id: int, position: int) -> dict[str, Any]:
-    """The documents row of `doc`: its text fields as printed (`schemas.stored`), the rest converted."""
+    """The documents row of `doc`: the fields kept as they are (`schemas.stored`), the rest converted."""
     contact = doc.contact
     return {
         "file_id": file_id,
@@ -107,14 +107,11 @@ def _document_values(doc: Document, file_id: int, position: int) -> dict[str, An
         "kind": doc.kind,
         "page_first": doc.pages[0] if doc.pages else 0,
         "page_last": doc.pages[-1] if doc.pages else 0,
-        **{name: getattr(doc, name) for name in AS_PRINTED},
+        **{name: getattr(doc, name) for name in AS_IS},
         **{column: getattr(contact, name) if contact else None for column, name in CONTACT_COLUMNS.items()},
-        "issue_date": doc.issue_date,
         "doc_number_key": number_key(doc.doc_number),
         "letter_key": letter_key(doc),
         "notices": notices_json(doc),
-        "meeting_time": doc.meeting_time,
-        "deadline": doc.deadline,
         "created_at": datetime.datetime.now(datetime.UTC),
     }
 

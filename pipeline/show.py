@@ -38,7 +38,7 @@ from schemas.orm import (
     ReceivedStamp,
     StoredFile,
 )
-from schemas.stored import AS_PRINTED, CONTACT_COLUMNS
+from schemas.stored import AS_IS, CONTACT_COLUMNS
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL refuses a larger parameter
 THREAD_LIMIT = 200  # documents in one thread view: a hub letter cited by thousands stays readable
@@ -234,16 +234,14 @@ def _document(session: Session, row: DocumentRow, received: Received | None, cit
     doc = Document(
         kind=row.kind,  # type: ignore[arg-type]
         pages=[row.page_first, row.page_last] if row.page_first else [],  # 0: a DI file's letter, which has no pages
-        **{name: getattr(row, name) for name in AS_PRINTED},
+        **{name: getattr(row, name) for name in AS_IS},
         contact=Contact(**contact_values) if any(v is not None for v in contact_values.values()) else None,
-        issue_date=row.issue_date,
         explanation=trees.get("explanation"),
         measures=trees.get("measures"),
         cc_main=names("cc_main"),
         cc_copy=names("cc_copy"),
         cc_with_attachments=list(dict.fromkeys(flagged)) or None,
         notices=_notices(row.notices),
-        meeting_time=row.meeting_time,
         attendees=names("attendee"),
         observers=names("observer"),
         notes=trees.get("notes"),
@@ -252,7 +250,6 @@ def _document(session: Session, row: DocumentRow, received: Received | None, cit
         received=received,
         references=[number for number, _ in cites],
         dates=[DateMention(text=d.text, date=d.date) for d in dates],
-        deadline=row.deadline,
         confidence={name: value for name, value in confidence},
         boxes=boxes or None,
     )
